@@ -1,0 +1,66 @@
+"""The transport contract: plain request and response values that any transport can carry.
+
+A transport is any object with ``send(request) -> Response`` (or ``async def send``).  Nothing here
+knows about sockets; the secret travels only inside the ``Authorization`` header, which ``repr``
+never shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+
+__all__ = ["Request", "Response", "header"]
+
+_REDACTED = "[redacted]"
+
+
+def header(headers: Mapping[str, str], name: str, default: str = "") -> str:
+    """Case-insensitive lookup in a header mapping."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return default
+
+
+def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: (_REDACTED if k.lower() == "authorization" else v) for k, v in headers.items()}
+
+
+class Request(msgspec.Struct, frozen=True):
+    """One HTTP request: ``url`` is absolute and carries the query string."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = {}
+    body: bytes = b""
+
+    def __repr__(self) -> str:
+        return f"Request(method={self.method!r}, url={self.url!r}, headers={_safe_headers(self.headers)!r}, body=<{len(self.body)} bytes>)"
+
+    @property
+    def target(self) -> str:
+        """The path and query of ``url`` (what goes on the HTTP request line)."""
+        rest = self.url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return "/" if slash < 0 else rest[slash:]
+
+
+class Response(msgspec.Struct, frozen=True):
+    """One HTTP response, already de-chunked and decompressed."""
+
+    status_code: int
+    headers: dict[str, str] = {}
+    body: bytes = b""
+
+    def __repr__(self) -> str:
+        return f"Response(status_code={self.status_code}, headers={self.headers!r}, body=<{len(self.body)} bytes>)"
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")

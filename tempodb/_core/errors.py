@@ -1,0 +1,216 @@
+"""Every failure the client raises, in one hierarchy.
+
+    TempoDBError
+    ├── InvalidInputError (also ValueError)  bad input, refused before anything is sent
+    ├── TransportError                       no usable HTTP response
+    │   ├── ConnectError                     the request provably never reached the server
+    │   ├── TimeoutError                     no answer in time; the request may have landed
+    │   └── ProtocolError                    a broken or truncated response; may have landed
+    ├── HTTPError                            the server answered with a non-2xx status
+    │   ├── BadRequestError        400
+    │   ├── UnauthorizedError      401
+    │   ├── ForbiddenError         403 (TempoDB's answer for wrong credentials AND unknown series)
+    │   ├── NotFoundError          404
+    │   ├── ConflictError          409 (series key already exists)
+    │   ├── PayloadTooLargeError   413
+    │   ├── RateLimitedError       429
+    │   └── ServerError            5xx
+    ├── MultiStatusError                     a multi write/increment where some points failed (207)
+    └── PartialWriteError                    a chunked write stopped part way: says what landed
+
+No exception text ever contains the API secret: requests are shown through their redacting repr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tempodb._core._http import Request, Response
+    from tempodb._core.models import PointStatus
+
+__all__ = [
+    "BadRequestError",
+    "ConflictError",
+    "ConnectError",
+    "ForbiddenError",
+    "HTTPError",
+    "InvalidInputError",
+    "MultiStatusError",
+    "NotFoundError",
+    "PartialWriteError",
+    "PayloadTooLargeError",
+    "ProtocolError",
+    "RateLimitedError",
+    "ServerError",
+    "TempoDBError",
+    "TimeoutError",
+    "TransportError",
+    "UnauthorizedError",
+    "error_for_response",
+]
+
+
+class TempoDBError(Exception):
+    """Base of every error raised by tempodb."""
+
+
+class InvalidInputError(TempoDBError, ValueError):
+    """The arguments cannot form a valid request; nothing was sent."""
+
+
+class TransportError(TempoDBError):
+    """The transport could not deliver the request or read a complete response."""
+
+    #: True only when the request provably never reached the server (safe to resend anything).
+    not_sent: bool = False
+
+    def __init__(self, message: str, request: Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class ConnectError(TransportError):
+    """The connection could not be made; no byte of the request was sent."""
+
+    not_sent = True
+
+
+class TimeoutError(TransportError):  # noqa: A001 - deliberately shadows the builtin inside tempodb
+    """No complete answer arrived in time; the request may or may not have been applied."""
+
+
+class ProtocolError(TransportError):
+    """The connection broke or the response was malformed; the request may have been applied."""
+
+
+class HTTPError(TempoDBError):
+    """The server answered with an error status."""
+
+    def __init__(self, status_code: int, message: str, request: Request | None = None) -> None:
+        self.status_code = status_code
+        self.message = message
+        self.request = request
+        where = f" on {request.method} {request.target}" if request is not None else ""
+        detail = f": {message}" if message else ""
+        super().__init__(f"HTTP {status_code}{where}{detail}{self._hint}")
+
+    _hint = ""
+
+
+class BadRequestError(HTTPError):
+    """400: the server refused the parameters or body."""
+
+
+class UnauthorizedError(HTTPError):
+    """401: no credentials reached the server."""
+
+    _hint = " (pass your API key and secret to Client)"
+
+
+class ForbiddenError(HTTPError):
+    """403: wrong key/secret, or the series id/key does not exist in this database."""
+
+    _hint = " (check the API key and secret, and that the series exists)"
+
+
+class NotFoundError(HTTPError):
+    """404: the path is unknown to the server (is host/port a TempoDB v1 server?)."""
+
+
+class ConflictError(HTTPError):
+    """409: a series with this key already exists."""
+
+
+class PayloadTooLargeError(HTTPError):
+    """413: the body is over the server's limit; send fewer points per request."""
+
+
+class RateLimitedError(HTTPError):
+    """429: the server asks the client to slow down."""
+
+
+class ServerError(HTTPError):
+    """5xx: the server failed."""
+
+
+_BY_STATUS: dict[int, type[HTTPError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    429: RateLimitedError,
+}
+
+
+def error_for_response(response: Response, request: Request | None = None) -> HTTPError:
+    """The typed error for a non-2xx response."""
+    cls = _BY_STATUS.get(response.status_code)
+    if cls is None:
+        cls = ServerError if response.status_code >= 500 else HTTPError
+    message = response.body.decode("utf-8", "replace").strip()
+    if len(message) > 500:
+        message = message[:500] + "..."
+    return cls(response.status_code, message, request)
+
+
+class MultiStatusError(TempoDBError):
+    """A multi write or increment was answered 207: some points were applied, some refused.
+
+    ``statuses`` has one entry per submitted point, in input order.
+    """
+
+    def __init__(self, statuses: Sequence[PointStatus], request: Request | None = None) -> None:
+        self.statuses = list(statuses)
+        self.request = request
+        failed = self.failed
+        lines = [f"{len(failed)} of {len(self.statuses)} points were refused:"]
+        for index in failed[:10]:
+            status = self.statuses[index]
+            lines.append(f"  point {index}: {status.status} {'; '.join(status.messages)}")
+        if len(failed) > 10:
+            lines.append(f"  ... and {len(failed) - 10} more (see .statuses)")
+        super().__init__("\n".join(lines))
+
+    @property
+    def failed(self) -> list[int]:
+        """Indices of the refused points."""
+        return [i for i, s in enumerate(self.statuses) if not s.ok]
+
+    @property
+    def succeeded(self) -> list[int]:
+        """Indices of the applied points."""
+        return [i for i, s in enumerate(self.statuses) if s.ok]
+
+
+class PartialWriteError(TempoDBError):
+    """A write split into several requests stopped part way.
+
+    ``acknowledged`` holds the indices (into the points you passed) the server confirmed;
+    ``unacknowledged`` those it did not (never sent, refused, or of unknown fate — see ``cause``).
+    Re-sending exactly the unacknowledged points completes a write; for increments, points in
+    ``uncertain`` may already have been applied and must be checked before re-sending.
+    """
+
+    def __init__(
+        self,
+        acknowledged: Sequence[int],
+        unacknowledged: Sequence[int],
+        uncertain: Sequence[int],
+        cause: BaseException,
+    ) -> None:
+        self.acknowledged = list(acknowledged)
+        self.unacknowledged = list(unacknowledged)
+        self.uncertain = list(uncertain)
+        self.cause = cause
+        total = len(self.acknowledged) + len(self.unacknowledged)
+        message = (
+            f"{len(self.acknowledged)} of {total} points were acknowledged; "
+            f"{len(self.unacknowledged)} were not (indices in .unacknowledged)"
+        )
+        if self.uncertain:
+            message += f", of which {len(self.uncertain)} may have been applied (.uncertain)"
+        super().__init__(f"{message}: {cause}")

@@ -1,0 +1,109 @@
+"""The values users see: series metadata, points, data sets and summaries.
+
+Models are msgspec structs: equality by value, readable reprs, and JSON decoding straight into
+them.  Wire names differ from member names only for points (``t``/``v`` -> ``ts``/``value``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "DataPoint",
+    "DataSet",
+    "DeleteSummary",
+    "PointStatus",
+    "Rollup",
+    "Series",
+    "SingleValue",
+    "Summary",
+]
+
+
+class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}, array_like=False):
+    """One timestamp/value pair.  ``ts`` may be naive (UTC) or a ``date`` when writing."""
+
+    ts: datetime
+    value: int | float
+
+
+class Series(msgspec.Struct):
+    """Series metadata: a server-made ``id``, your ``key``, and what filters match on."""
+
+    id: str
+    key: str
+    name: str = ""
+    attributes: dict[str, str] = {}
+    tags: list[str] = []
+
+
+class Summary(msgspec.Struct, omit_defaults=True):
+    """Statistics over the raw points of a range (also when the data is rolled up).
+
+    ``ss`` is the sum of squared deviations from the mean; ``stddev`` is the sample deviation.
+    Fields the server did not send are None; any others it sends are kept in ``extra``.
+    """
+
+    count: int = 0
+    sum: float | None = None
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    stddev: float | None = None
+    ss: float | None = None
+    extra: dict[str, Any] = {}
+
+    @classmethod
+    def from_wire(cls, raw: dict[str, Any]) -> Summary:
+        known = {k: raw[k] for k in _SUMMARY_FIELDS if k in raw}
+        extra = {k: v for k, v in raw.items() if k not in _SUMMARY_FIELDS}
+        return cls(**known, extra=extra)
+
+
+_SUMMARY_FIELDS = frozenset(("count", "sum", "mean", "min", "max", "stddev", "ss"))
+
+
+class Rollup(msgspec.Struct, frozen=True):
+    """The rollup the server applied: ISO period (``PT1H``), function as requested, zone."""
+
+    interval: str
+    function: str
+    tz: str = "UTC"
+
+
+class DataSet(msgspec.Struct):
+    """Points of one series over ``[start, end)``, raw or rolled up, with a summary of the raw points."""
+
+    series: Series
+    start: datetime
+    end: datetime
+    data: list[DataPoint] = []
+    summary: Summary | None = None
+    rollup: Rollup | None = None
+
+
+class SingleValue(msgspec.Struct):
+    """The point a single-value lookup found (``data`` is None when none qualifies)."""
+
+    series: Series
+    data: DataPoint | None = None
+
+
+class DeleteSummary(msgspec.Struct):
+    """How many series a delete_series call removed."""
+
+    deleted: int
+
+
+class PointStatus(msgspec.Struct, frozen=True):
+    """One entry of a 207 multistatus: the fate of one submitted point."""
+
+    status: int
+    messages: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300

@@ -1,0 +1,173 @@
+"""Rollups as values: the interval grammar, the folding functions, and the auto-rollup rule.
+
+The client validates with these before sending; the server parses with the same code, so both
+sides agree on every spelling.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime, timedelta
+
+import msgspec
+
+from tempodb._core.errors import InvalidInputError
+
+__all__ = ["Function", "Interval", "Unit", "auto_interval", "parse_function", "parse_interval"]
+
+
+class Unit(str, enum.Enum):
+    SECOND = "sec"
+    MINUTE = "min"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+_UNIT_SECONDS = {Unit.SECOND: 1, Unit.MINUTE: 60, Unit.HOUR: 3600, Unit.DAY: 86400, Unit.WEEK: 604800}
+
+_SPELLINGS = {
+    Unit.SECOND: ("s", "sec", "secs", "second", "seconds"),
+    Unit.MINUTE: ("m", "min", "mins", "minute", "minutes"),
+    Unit.HOUR: ("h", "hr", "hrs", "hour", "hours"),
+    Unit.DAY: ("d", "day", "days"),
+    Unit.WEEK: ("w", "week", "weeks"),
+    Unit.MONTH: ("month", "months"),
+    Unit.YEAR: ("y", "year", "years"),
+}
+_UNIT_BY_NAME = {name: unit for unit, names in _SPELLINGS.items() for name in names}
+
+_GRAMMAR = re.compile(r"\s*(\d+)\s*([a-zA-Z]+)\s*")
+_ISO = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+_ISO_UNITS = (Unit.YEAR, Unit.MONTH, Unit.WEEK, Unit.DAY, Unit.HOUR, Unit.MINUTE, Unit.SECOND)
+_ISO_LETTER = {
+    Unit.YEAR: ("", "Y"), Unit.MONTH: ("", "M"), Unit.WEEK: ("", "W"), Unit.DAY: ("", "D"),
+    Unit.HOUR: ("T", "H"), Unit.MINUTE: ("T", "M"), Unit.SECOND: ("T", "S"),
+}
+
+
+class Interval(msgspec.Struct, frozen=True):
+    """A rollup period: ``count`` whole ``unit``s, e.g. ``Interval(5, Unit.MINUTE)``.
+
+    Build one from the seed's strings (``Interval.parse("1hour")``), an ISO period (``"PT1H"``),
+    a ``timedelta`` of whole seconds, or ``Interval.months(3)`` / ``Interval.years(1)``.
+    """
+
+    count: int
+    unit: Unit
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count <= 0:
+            raise InvalidInputError(f"rollup interval count must be a positive integer, not {self.count!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Interval:
+        match = _GRAMMAR.fullmatch(text)
+        if match is not None:
+            unit = _UNIT_BY_NAME.get(match.group(2).lower())
+            if unit is not None and int(match.group(1)) > 0:
+                return cls(int(match.group(1)), unit)
+        iso = _ISO.fullmatch(text.strip().upper())
+        if iso is not None and text.strip().upper() not in ("P", "PT"):
+            present = [(int(v), u) for v, u in zip(iso.groups(), _ISO_UNITS, strict=True) if v is not None]
+            if len(present) == 1 and present[0][0] > 0:
+                return cls(*present[0])
+        raise InvalidInputError(
+            f"invalid rollup interval {text!r}: use a positive number and a unit "
+            "(min, hour, day, month, year; e.g. '5min', '1hour', '1day'), an ISO period such as 'PT1H', or 'raw'"
+        )
+
+    @classmethod
+    def from_timedelta(cls, value: timedelta) -> Interval:
+        seconds = value.total_seconds()
+        if seconds <= 0 or seconds != int(seconds):
+            raise InvalidInputError(f"rollup interval must be a positive whole number of seconds, not {value!r}")
+        whole = int(seconds)
+        for unit in (Unit.WEEK, Unit.DAY, Unit.HOUR, Unit.MINUTE, Unit.SECOND):
+            if whole % _UNIT_SECONDS[unit] == 0:
+                return cls(whole // _UNIT_SECONDS[unit], unit)
+        raise AssertionError("unreachable: every whole second count divides by one second")
+
+    @classmethod
+    def months(cls, count: int = 1) -> Interval:
+        return cls(count, Unit.MONTH)
+
+    @classmethod
+    def years(cls, count: int = 1) -> Interval:
+        return cls(count, Unit.YEAR)
+
+    @property
+    def seconds(self) -> int | None:
+        """Fixed length in seconds, or None for calendar units (month, year)."""
+        per = _UNIT_SECONDS.get(self.unit)
+        return None if per is None else per * self.count
+
+    @property
+    def iso(self) -> str:
+        """ISO-8601 period, as the server echoes it (``PT5M``, ``P1D``, ``P1M``)."""
+        prefix, letter = _ISO_LETTER[self.unit]
+        return f"P{prefix}{self.count}{letter}"
+
+    def __str__(self) -> str:
+        """The seed's grammar, as sent on the wire (``5min``, ``1hour``)."""
+        return f"{self.count}{self.unit.value}"
+
+
+class Function(str, enum.Enum):
+    """Rollup folding functions (``avg`` and ``mean`` are the same fold)."""
+
+    SUM = "sum"
+    MAX = "max"
+    MIN = "min"
+    MEAN = "mean"
+    AVG = "avg"
+    STDDEV = "stddev"
+    COUNT = "count"
+    SS = "ss"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def parse_interval(value: str | timedelta | Interval | None) -> Interval | None:
+    """A validated interval, or None for raw data / no interval given."""
+    if value is None or isinstance(value, Interval):
+        return value
+    if isinstance(value, timedelta):
+        return Interval.from_timedelta(value)
+    if isinstance(value, str):
+        if value.strip() == "" or value.strip().lower() == "raw":
+            return None
+        return Interval.parse(value)
+    raise InvalidInputError(f"rollup interval must be a string, timedelta or Interval, not {type(value).__name__}")
+
+
+def parse_function(value: str | Function | None) -> Function | None:
+    if value is None or isinstance(value, Function):
+        return value
+    if isinstance(value, str):
+        if value.strip() == "":
+            return None
+        try:
+            return Function(value.strip().lower())
+        except ValueError:
+            pass
+    names = ", ".join(f.value for f in Function)
+    raise InvalidInputError(f"invalid rollup function {value!r}: use one of {names}")
+
+
+_TWO_DAYS = timedelta(days=2)
+_THIRTY_DAYS = timedelta(days=30)
+
+
+def auto_interval(start: datetime, end: datetime) -> Interval | None:
+    """The seed's auto rollup: <= 2 days raw, <= 30 days hourly, else daily."""
+    span = end - start
+    if span <= _TWO_DAYS:
+        return None
+    if span <= _THIRTY_DAYS:
+        return Interval(1, Unit.HOUR)
+    return Interval(1, Unit.DAY)

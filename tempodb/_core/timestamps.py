@@ -1,0 +1,120 @@
+"""Timestamps on the wire: one lenient parser for every form TempoDB clients and servers produced,
+one formatter, and the epoch-millisecond arithmetic shared by the client and the server.
+
+Naive datetimes mean UTC (or the request's zone, where a caller says so); output is always aware.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tempodb._core.errors import InvalidInputError
+
+__all__ = [
+    "UTC",
+    "epoch_ms",
+    "format_timestamp",
+    "from_epoch_ms",
+    "get_zone",
+    "parse_timestamp",
+    "to_datetime",
+]
+
+UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_TS = re.compile(
+    r"""
+    (?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
+    (?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?
+    \s*(?P<tz>Z|z|[+\- ]\d{2}(?::?\d{2})?)?
+    """,
+    re.VERBOSE,
+)
+
+# Legacy short ids seen in the 2014 fixtures (tz=CST, tz=EST), read as the IANA regions they name.
+_LEGACY_ZONES = {
+    "EST": "America/New_York",
+    "CST": "America/Chicago",
+    "MST": "America/Denver",
+    "PST": "America/Los_Angeles",
+}
+
+
+@lru_cache(maxsize=256)
+def get_zone(name: str) -> tzinfo:
+    """The zone for an IANA name (``UTC``, ``GMT`` and the legacy ``EST``/``CST``/``MST``/``PST`` too)."""
+    if name in ("", "UTC", "utc", "Z", "GMT", "Etc/UTC"):
+        return UTC
+    try:
+        return ZoneInfo(_LEGACY_ZONES.get(name, name))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InvalidInputError(
+            f"unknown time zone {name!r}: use an IANA name such as 'America/Chicago' or 'UTC'"
+        ) from None
+
+
+def to_datetime(value: datetime | date, what: str = "timestamp") -> datetime:
+    """An aware datetime: naive means UTC, a ``date`` means midnight UTC."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise InvalidInputError(
+        f"{what} must be a datetime or date, not {type(value).__name__} ({value!r})"
+    )
+
+
+def format_timestamp(value: datetime | date) -> str:
+    """ISO-8601 with an explicit offset, as sent on the wire."""
+    return to_datetime(value).isoformat()
+
+
+def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
+    """Parse any timestamp form of tempodb-api-v1.md §3 into an aware datetime.
+
+    Accepts a 0-9 digit fraction (kept to the microsecond), offsets ``Z``, ``±HH:MM``, ``±HHMM``,
+    ``±HH`` (a space where ``+`` was form-decoded), and a bare date (midnight).  A string without
+    an offset is read in ``naive_zone``.
+    """
+    match = _TS.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInputError(
+            f"invalid timestamp {text!r}: expected ISO-8601 such as 2012-01-01T00:00:00.000Z"
+        )
+    g = match.groupdict()
+    fraction = (g["f"] or "").ljust(6, "0")[:6]
+    offset = g["tz"]
+    zone: tzinfo
+    if offset is None:
+        zone = naive_zone
+    elif offset in ("Z", "z"):
+        zone = UTC
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
+        zone = UTC if minutes == 0 else timezone(sign * timedelta(minutes=minutes))
+    try:
+        naive = datetime(
+            int(g["y"]), int(g["mo"]), int(g["d"]),
+            int(g["h"] or 0), int(g["mi"] or 0), int(g["s"] or 0), int(fraction),
+        )
+    except ValueError as exc:
+        raise InvalidInputError(f"invalid timestamp {text!r}: {exc}") from None
+    return naive.replace(tzinfo=zone)
+
+
+def epoch_ms(value: datetime) -> int:
+    """Milliseconds since the epoch, truncated (sub-millisecond digits are dropped)."""
+    delta = to_datetime(value) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def from_epoch_ms(ms: int, zone: tzinfo = UTC) -> datetime:
+    """The aware datetime for an epoch-millisecond count, expressed in ``zone``."""
+    moment = _EPOCH + timedelta(milliseconds=ms)
+    return moment if zone is UTC else moment.astimezone(zone)

@@ -1,0 +1,1 @@
+"""pytest plugin: a real TempoDB server for your tests (fixtures arrive with the server)."""
