@@ -1,1 +1,84 @@
-"""TempoDB v1 client (sync, asyncio, trio) and a TempoDB-compatible server."""
+"""TempoDB v1 client (sync, asyncio, trio) and a TempoDB-compatible server.
+
+``from tempodb import Client, DataPoint`` gives the 2013 client's API; ``tempodb.aio.Client`` the
+same calls awaited; ``Client.local(path)`` an embedded server with no setup.
+"""
+
+from tempodb._core._http import Request, Response
+from tempodb._core.errors import (
+    BadRequestError,
+    ConflictError,
+    ConnectError,
+    ForbiddenError,
+    HTTPError,
+    InvalidInputError,
+    MultiStatusError,
+    NotFoundError,
+    PartialWriteError,
+    PayloadTooLargeError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ResponseError,
+    ServerError,
+    TempoDBError,
+    TransportError,
+    UnauthorizedError,
+)
+from tempodb._core.models import (
+    DataPoint,
+    DataSet,
+    DeleteSummary,
+    PointStatus,
+    Rollup,
+    Series,
+    SeriesSummary,
+    SingleValue,
+    Summary,
+)
+from tempodb._core.retry import RetryPolicy
+from tempodb._core.rollup import Function, Interval, Unit
+from tempodb._version import __version__
+from tempodb.sync import Client
+from tempodb.transports import AsyncHTTPXTransport, HTTPXTransport, Timeout
+
+__all__ = [
+    "AsyncHTTPXTransport",
+    "BadRequestError",
+    "Client",
+    "ConflictError",
+    "ConnectError",
+    "DataPoint",
+    "DataSet",
+    "DeleteSummary",
+    "ForbiddenError",
+    "Function",
+    "HTTPError",
+    "HTTPXTransport",
+    "Interval",
+    "InvalidInputError",
+    "MultiStatusError",
+    "NotFoundError",
+    "PartialWriteError",
+    "PayloadTooLargeError",
+    "PointStatus",
+    "ProtocolError",
+    "RateLimitedError",
+    "Request",
+    "RequestTimeoutError",
+    "Response",
+    "ResponseError",
+    "RetryPolicy",
+    "Rollup",
+    "Series",
+    "SeriesSummary",
+    "ServerError",
+    "SingleValue",
+    "Summary",
+    "TempoDBError",
+    "Timeout",
+    "TransportError",
+    "UnauthorizedError",
+    "Unit",
+    "__version__",
+]

@@ -4,8 +4,9 @@
     ├── InvalidInputError (also ValueError)  bad input, refused before anything is sent
     ├── TransportError                       no usable HTTP response
     │   ├── ConnectError                     the request provably never reached the server
-    │   ├── TimeoutError                     no answer in time; the request may have landed
+    │   ├── RequestTimeoutError              no answer in time; the request may have landed
     │   └── ProtocolError                    a broken or truncated response; may have landed
+    ├── ResponseError                        a 200 whose body is not what the API promises
     ├── HTTPError                            the server answered with a non-2xx status
     │   ├── BadRequestError        400
     │   ├── UnauthorizedError      401
@@ -43,9 +44,10 @@ __all__ = [
     "PayloadTooLargeError",
     "ProtocolError",
     "RateLimitedError",
+    "ResponseError",
     "ServerError",
     "TempoDBError",
-    "TimeoutError",
+    "RequestTimeoutError",
     "TransportError",
     "UnauthorizedError",
     "error_for_response",
@@ -77,12 +79,16 @@ class ConnectError(TransportError):
     not_sent = True
 
 
-class TimeoutError(TransportError):  # noqa: A001 - deliberately shadows the builtin inside tempodb
+class RequestTimeoutError(TransportError):
     """No complete answer arrived in time; the request may or may not have been applied."""
 
 
 class ProtocolError(TransportError):
     """The connection broke or the response was malformed; the request may have been applied."""
+
+
+class ResponseError(TempoDBError):
+    """The server said 200 but its body does not match the TempoDB v1 format."""
 
 
 class HTTPError(TempoDBError):

@@ -7,9 +7,13 @@ them.  Wire names differ from member names only for points (``t``/``v`` -> ``ts`
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+# Decoding insists on an offset so the fast path yields aware datetimes; responses without one
+# (naive or date-only forms) are re-read by the lenient parser in protocol.py.
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 __all__ = [
     "DataPoint",
@@ -18,15 +22,16 @@ __all__ = [
     "PointStatus",
     "Rollup",
     "Series",
+    "SeriesSummary",
     "SingleValue",
     "Summary",
 ]
 
 
-class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}, array_like=False):
+class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}):
     """One timestamp/value pair.  ``ts`` may be naive (UTC) or a ``date`` when writing."""
 
-    ts: datetime
+    ts: AwareDatetime
     value: int | float
 
 
@@ -78,8 +83,8 @@ class DataSet(msgspec.Struct):
     """Points of one series over ``[start, end)``, raw or rolled up, with a summary of the raw points."""
 
     series: Series
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     data: list[DataPoint] = []
     summary: Summary | None = None
     rollup: Rollup | None = None
@@ -107,3 +112,13 @@ class PointStatus(msgspec.Struct, frozen=True):
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+class SeriesSummary(msgspec.Struct):
+    """The summary-only read (``/summary/``): statistics of the raw points in ``[start, end)``."""
+
+    series: Series
+    start: AwareDatetime
+    end: AwareDatetime
+    summary: Summary
+    tz: str = "UTC"

@@ -70,7 +70,12 @@ def to_datetime(value: datetime | date, what: str = "timestamp") -> datetime:
 
 def format_timestamp(value: datetime | date) -> str:
     """ISO-8601 with an explicit offset, as sent on the wire."""
-    return to_datetime(value).isoformat()
+    moment = to_datetime(value)
+    offset = moment.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        # Offsets with seconds (historical LMT zones) have no ISO-8601 wire form: send UTC instead.
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()
 
 
 def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:

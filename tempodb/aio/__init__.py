@@ -1,0 +1,5 @@
+"""The client for asyncio and trio."""
+
+from tempodb.aio._client import AsyncTransport, Client
+
+__all__ = ["AsyncTransport", "Client"]

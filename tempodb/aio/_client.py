@@ -1,0 +1,244 @@
+"""The client for asyncio and trio: drives the core's operations on an async transport.
+
+It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and ``trio.run``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+import anyio
+
+from tempodb._core import ops
+from tempodb._core._http import Request, Response
+from tempodb._core.effects import Operation, Send
+from tempodb._core.errors import TransportError
+from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
+from tempodb._core.protocol import MultiItem
+from tempodb._core.query import Filter
+from tempodb._core.retry import RetryPolicy
+from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
+from tempodb.transports._httpx import DEFAULT_TIMEOUT, AsyncHTTPXTransport, Timeout, Verify
+
+__all__ = ["AsyncTransport", "Client"]
+
+T = TypeVar("T")
+Moment = datetime | date
+Items = Iterable[Mapping[str, Any] | MultiItem]
+
+
+class AsyncTransport(Protocol):
+    async def send(self, request: Request) -> Response: ...
+
+
+async def run(transport: AsyncTransport, op: Operation[T]) -> T:
+    """Drive one operation to its result on an async transport."""
+    try:
+        effect = next(op)
+        while True:
+            if isinstance(effect, Send):
+                try:
+                    response = await transport.send(effect.request)
+                except TransportError as exc:
+                    effect = op.throw(exc)
+                    continue
+                effect = op.send(response)
+            else:
+                await anyio.sleep(effect.seconds)
+                effect = op.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+class Client:
+    """The async TempoDB client: the same calls as ``tempodb.Client``, awaited.
+
+    ``async with tempodb.aio.Client(key, secret, host, port, secure) as client: ...`` on asyncio
+    or trio; ``Client.local(path)`` for the embedded server.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        host: str = "api.tempo-db.com",
+        port: int = 443,
+        secure: bool = True,
+        pool_connections: int = 10,
+        pool_maxsize: int = 10,
+        *,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | bool = True,
+        verify: Verify = True,
+        transport: AsyncTransport | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+    ) -> None:
+        self.key = key
+        self.secret = secret
+        self.host = host
+        self.port = port
+        self.secure = secure
+        self.pool_connections = pool_connections
+        self.pool_maxsize = pool_maxsize
+        self._session = make_session(
+            key, secret, base_url(host, port, secure),
+            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time,
+        )
+        self._transport: AsyncTransport = transport or AsyncHTTPXTransport(
+            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
+        )
+
+    @classmethod
+    def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
+        """A client on the embedded TempoDB server (SQLite at ``path``), in this process."""
+        from tempodb.server.local import AsyncLocalTransport
+
+        return cls(key, secret, "localhost", 80, False, transport=AsyncLocalTransport.open(path), **options)
+
+    def __repr__(self) -> str:
+        return f"Client(key={self.key!r}, url={self._session.prefix!r})"
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._transport, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self, op: Operation[T]) -> T:
+        return await run(self._transport, op)
+
+    # series metadata
+
+    async def create_series(self, key: str | None = None) -> Series:
+        return await self._run(ops.create_series(self._session, key))
+
+    async def get_series(
+        self,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> list[Series]:
+        return await self._run(ops.get_series(self._session, Filter(ids, keys, tags, attributes)))
+
+    async def get_series_by_id(self, series_id: str) -> Series:
+        return await self._run(ops.get_series_one(self._session, "id", series_id))
+
+    async def get_series_by_key(self, series_key: str) -> Series:
+        return await self._run(ops.get_series_one(self._session, "key", series_key))
+
+    async def update_series(self, series: Series) -> Series:
+        return await self._run(ops.update_series(self._session, series))
+
+    async def delete_series(
+        self,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        allow_truncation: bool = False,
+    ) -> DeleteSummary:
+        selection = Filter(ids, keys, tags, attributes)
+        return await self._run(ops.delete_series(self._session, selection, allow_truncation))
+
+    # reads
+
+    async def read(
+        self,
+        start: Moment,
+        end: Moment,
+        interval: ops.IntervalArg = None,
+        function: ops.FunctionArg = None,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+    ) -> list[DataSet]:
+        selection = Filter(ids, keys, tags, attributes)
+        return await self._run(ops.read(self._session, start, end, selection, interval, function, tz))
+
+    async def read_id(
+        self, series_id: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> DataSet:
+        return await self._run(ops.read_one(self._session, "id", series_id, start, end, interval, function, tz))
+
+    async def read_key(
+        self, series_key: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> DataSet:
+        return await self._run(ops.read_one(self._session, "key", series_key, start, end, interval, function, tz))
+
+    async def summary_id(self, series_id: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
+        return await self._run(ops.summary_one(self._session, "id", series_id, start, end, tz))
+
+    async def summary_key(self, series_key: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
+        return await self._run(ops.summary_one(self._session, "key", series_key, start, end, tz))
+
+    async def single_value_id(
+        self, series_id: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    ) -> SingleValue:
+        return await self._run(ops.single_value_one(self._session, "id", series_id, ts, direction, tz))
+
+    async def single_value_key(
+        self, series_key: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    ) -> SingleValue:
+        return await self._run(ops.single_value_one(self._session, "key", series_key, ts, direction, tz))
+
+    async def single_value(
+        self,
+        ts: Moment | None = None,
+        direction: str = "exact",
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+    ) -> list[SingleValue]:
+        selection = Filter(ids, keys, tags, attributes)
+        return await self._run(ops.single_value(self._session, selection, ts, direction, tz))
+
+    # writes, increments, deletes
+
+    async def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
+        return await self._run(ops.write_points(self._session, "id", series_id, data))
+
+    async def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
+        return await self._run(ops.write_points(self._session, "key", series_key, data))
+
+    async def write_bulk(self, ts: Moment, data: Items) -> None:
+        return await self._run(ops.write_bulk(self._session, ts, data))
+
+    async def write_multi(self, data: Items) -> None:
+        return await self._run(ops.write_multi(self._session, data))
+
+    async def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
+        return await self._run(ops.increment_points(self._session, "id", series_id, data))
+
+    async def increment_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
+        return await self._run(ops.increment_points(self._session, "key", series_key, data))
+
+    async def increment_bulk(self, ts: Moment, data: Items) -> None:
+        return await self._run(ops.increment_bulk(self._session, ts, data))
+
+    async def increment_multi(self, data: Items) -> None:
+        return await self._run(ops.increment_multi(self._session, data))
+
+    async def delete_id(self, series_id: str, start: Moment, end: Moment) -> None:
+        return await self._run(ops.delete_range(self._session, "id", series_id, start, end))
+
+    async def delete_key(self, series_key: str, start: Moment, end: Moment) -> None:
+        return await self._run(ops.delete_range(self._session, "key", series_key, start, end))

@@ -1,0 +1,241 @@
+"""The client for scripts: drives the core's operations on a blocking transport (httpx by default)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from tempodb._core import ops
+from tempodb._core._http import Request, Response
+from tempodb._core.effects import Operation, Send
+from tempodb._core.errors import TransportError
+from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
+from tempodb._core.protocol import MultiItem
+from tempodb._core.query import Filter
+from tempodb._core.retry import RetryPolicy
+from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
+from tempodb.transports._httpx import DEFAULT_TIMEOUT, HTTPXTransport, Timeout, Verify
+
+__all__ = ["Client", "SyncTransport"]
+
+T = TypeVar("T")
+Moment = datetime | date
+Items = Iterable[Mapping[str, Any] | MultiItem]
+
+
+class SyncTransport(Protocol):
+    def send(self, request: Request) -> Response: ...
+
+
+def run(transport: SyncTransport, op: Operation[T]) -> T:
+    """Drive one operation to its result on a blocking transport."""
+    try:
+        effect = next(op)
+        while True:
+            if isinstance(effect, Send):
+                try:
+                    response = transport.send(effect.request)
+                except TransportError as exc:
+                    effect = op.throw(exc)
+                    continue
+                effect = op.send(response)
+            else:
+                time.sleep(effect.seconds)
+                effect = op.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+class Client:
+    """A TempoDB client: ``Client(key, secret)`` talks to api.tempo-db.com; give ``host``, ``port``
+    and ``secure=False`` for your own server, or use ``Client.local(path)`` for the embedded one.
+
+    Every call raises a ``tempodb.TempoDBError`` subclass on failure.  Use as a context manager,
+    or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        host: str = "api.tempo-db.com",
+        port: int = 443,
+        secure: bool = True,
+        pool_connections: int = 10,
+        pool_maxsize: int = 10,
+        *,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | bool = True,
+        verify: Verify = True,
+        transport: SyncTransport | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+    ) -> None:
+        self.key = key
+        self.secret = secret
+        self.host = host
+        self.port = port
+        self.secure = secure
+        self.pool_connections = pool_connections
+        self.pool_maxsize = pool_maxsize
+        self._session = make_session(
+            key, secret, base_url(host, port, secure),
+            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time,
+        )
+        self._transport: SyncTransport = transport or HTTPXTransport(
+            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
+        )
+
+    @classmethod
+    def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
+        """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory),
+        in this process, with no socket and no thread."""
+        from tempodb.server.local import LocalTransport
+
+        return cls(key, secret, "localhost", 80, False, transport=LocalTransport.open(path), **options)
+
+    def __repr__(self) -> str:
+        return f"Client(key={self.key!r}, url={self._session.prefix!r})"
+
+    def close(self) -> None:
+        close = getattr(self._transport, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _run(self, op: Operation[T]) -> T:
+        return run(self._transport, op)
+
+    # series metadata
+
+    def create_series(self, key: str | None = None) -> Series:
+        return self._run(ops.create_series(self._session, key))
+
+    def get_series(
+        self,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> list[Series]:
+        return self._run(ops.get_series(self._session, Filter(ids, keys, tags, attributes)))
+
+    def get_series_by_id(self, series_id: str) -> Series:
+        return self._run(ops.get_series_one(self._session, "id", series_id))
+
+    def get_series_by_key(self, series_key: str) -> Series:
+        return self._run(ops.get_series_one(self._session, "key", series_key))
+
+    def update_series(self, series: Series) -> Series:
+        return self._run(ops.update_series(self._session, series))
+
+    def delete_series(
+        self,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        allow_truncation: bool = False,
+    ) -> DeleteSummary:
+        selection = Filter(ids, keys, tags, attributes)
+        return self._run(ops.delete_series(self._session, selection, allow_truncation))
+
+    # reads
+
+    def read(
+        self,
+        start: Moment,
+        end: Moment,
+        interval: ops.IntervalArg = None,
+        function: ops.FunctionArg = None,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+    ) -> list[DataSet]:
+        selection = Filter(ids, keys, tags, attributes)
+        return self._run(ops.read(self._session, start, end, selection, interval, function, tz))
+
+    def read_id(
+        self, series_id: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> DataSet:
+        return self._run(ops.read_one(self._session, "id", series_id, start, end, interval, function, tz))
+
+    def read_key(
+        self, series_key: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> DataSet:
+        return self._run(ops.read_one(self._session, "key", series_key, start, end, interval, function, tz))
+
+    def summary_id(self, series_id: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
+        return self._run(ops.summary_one(self._session, "id", series_id, start, end, tz))
+
+    def summary_key(self, series_key: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
+        return self._run(ops.summary_one(self._session, "key", series_key, start, end, tz))
+
+    def single_value_id(
+        self, series_id: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    ) -> SingleValue:
+        return self._run(ops.single_value_one(self._session, "id", series_id, ts, direction, tz))
+
+    def single_value_key(
+        self, series_key: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    ) -> SingleValue:
+        return self._run(ops.single_value_one(self._session, "key", series_key, ts, direction, tz))
+
+    def single_value(
+        self,
+        ts: Moment | None = None,
+        direction: str = "exact",
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+    ) -> list[SingleValue]:
+        selection = Filter(ids, keys, tags, attributes)
+        return self._run(ops.single_value(self._session, selection, ts, direction, tz))
+
+    # writes, increments, deletes
+
+    def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
+        return self._run(ops.write_points(self._session, "id", series_id, data))
+
+    def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
+        return self._run(ops.write_points(self._session, "key", series_key, data))
+
+    def write_bulk(self, ts: Moment, data: Items) -> None:
+        return self._run(ops.write_bulk(self._session, ts, data))
+
+    def write_multi(self, data: Items) -> None:
+        return self._run(ops.write_multi(self._session, data))
+
+    def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
+        return self._run(ops.increment_points(self._session, "id", series_id, data))
+
+    def increment_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
+        return self._run(ops.increment_points(self._session, "key", series_key, data))
+
+    def increment_bulk(self, ts: Moment, data: Items) -> None:
+        return self._run(ops.increment_bulk(self._session, ts, data))
+
+    def increment_multi(self, data: Items) -> None:
+        return self._run(ops.increment_multi(self._session, data))
+
+    def delete_id(self, series_id: str, start: Moment, end: Moment) -> None:
+        return self._run(ops.delete_range(self._session, "id", series_id, start, end))
+
+    def delete_key(self, series_key: str, start: Moment, end: Moment) -> None:
+        return self._run(ops.delete_range(self._session, "key", series_key, start, end))

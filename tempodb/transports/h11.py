@@ -1,0 +1,88 @@
+"""An example transport on h11 over one plain socket: proof that the core embeds in any I/O.
+
+Fifty lines that speak HTTP/1.1 with keep-alive, decompress gzip, and map socket failures to the
+core's transport errors (so retries stay safe).  Plain HTTP only; use it as a starting point for a
+transport of your own, not as the default (that is httpx).
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+from urllib.parse import urlsplit
+
+import h11
+
+from tempodb._core._http import Request, Response, header
+from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError
+
+__all__ = ["H11Transport"]
+
+
+class H11Transport:
+    """``send(request) -> Response`` over a kept-alive socket to the request's host and port."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+        self._conn = h11.Connection(h11.CLIENT)
+        self._peer: tuple[str, int] | None = None
+
+    def _connect(self, host: str, port: int, request: Request) -> socket.socket:
+        if self._sock is not None and self._peer == (host, port) and self._conn.our_state is h11.IDLE:
+            return self._sock
+        self.close()
+        try:
+            self._sock = socket.create_connection((host, port), timeout=self.timeout)
+        except OSError as exc:  # nothing was sent: safe to retry anything
+            raise ConnectError(f"could not connect to {host}:{port}: {exc}", request) from exc
+        self._conn, self._peer = h11.Connection(h11.CLIENT), (host, port)
+        return self._sock
+
+    def send(self, request: Request) -> Response:
+        url = urlsplit(request.url)
+        if url.scheme != "http" or url.hostname is None:
+            raise ValueError("H11Transport speaks plain http:// only")
+        sock = self._connect(url.hostname, url.port or 80, request)
+        headers = [("Host", url.netloc), *request.headers.items(), ("Content-Length", str(len(request.body)))]
+        try:
+            wire = self._conn.send(h11.Request(method=request.method, target=request.target, headers=headers))
+            wire += self._conn.send(h11.Data(data=request.body)) + self._conn.send(h11.EndOfMessage())
+            sock.sendall(wire)
+            return self._receive(sock)
+        except TimeoutError as exc:
+            self.close()
+            raise RequestTimeoutError(f"no answer in {self.timeout}s: the request may have been applied", request) from exc
+        except (OSError, h11.ProtocolError) as exc:
+            self.close()
+            raise ProtocolError(f"connection failed mid-request: {exc}", request) from exc
+
+    def _receive(self, sock: socket.socket) -> Response:
+        status, headers, body = 0, {}, bytearray()
+        while True:
+            event = self._conn.next_event()
+            if event is h11.NEED_DATA:
+                data = sock.recv(65536)
+                if not data and self._conn.their_state is h11.SEND_BODY:
+                    raise h11.RemoteProtocolError("connection closed before the body ended")
+                self._conn.receive_data(data)
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in event.headers}
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                break
+        if self._conn.our_state is h11.MUST_CLOSE or self._conn.their_state is h11.MUST_CLOSE:
+            self.close()
+        else:
+            self._conn.start_next_cycle()
+        payload = bytes(body)
+        if header(headers, "content-encoding") == "gzip":
+            payload = gzip.decompress(payload)
+        return Response(status, headers, payload)
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
