@@ -1,0 +1,6 @@
+"""The TempoDB-compatible server: a sans-IO engine over a pluggable store (SQLite by default)."""
+
+from tempodb.server.engine import Engine, open_engine
+from tempodb.server.storage import Store
+
+__all__ = ["Engine", "Store", "open_engine"]

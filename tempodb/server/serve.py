@@ -1,0 +1,205 @@
+"""``tempodb serve``: run the engine behind uvicorn on a real socket, announcing the URL on stdout.
+
+The one stdout line, ``tempodb serving on http://HOST:PORT/v1/``, is printed once the socket is
+listening (with the real port when ``--port 0``), so scripts and test fixtures can wait for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import uvicorn
+import uvicorn.config
+
+from tempodb.server.asgi import DEFAULT_MAX_BODY_BYTES, create_app
+
+__all__ = ["add_arguments", "load_credentials", "main", "run"]
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the serve options to ``parser`` (shared by ``python -m tempodb.server`` and ``tempodb serve``)."""
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=4242, help="TCP port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--db", default="tempodb.db", metavar="PATH", help="SQLite file, or :memory: (default: %(default)s)")
+    parser.add_argument("--key", action="append", default=[], help="API key; repeat together with --secret for each pair")
+    parser.add_argument("--secret", action="append", default=[], help="API secret for the --key at the same position")
+    parser.add_argument(
+        "--credentials", metavar="FILE", help="file of key:secret lines (# comments allowed); keeps secrets out of ps"
+    )
+    parser.add_argument("--certfile", help="TLS certificate (PEM); serves https when given")
+    parser.add_argument("--keyfile", help="TLS private key (PEM), if not inside --certfile")
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help="larger request bodies get 413 (default: %(default)s)",
+    )
+    parser.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="(default: %(default)s)")
+
+
+def load_credentials(args: argparse.Namespace) -> dict[str, str] | None:
+    """The key -> secret map from ``--key/--secret`` pairs and ``--credentials``; None means open mode."""
+    keys: list[str] = args.key or []
+    secrets: list[str] = args.secret or []
+    if len(keys) != len(secrets):
+        raise ValueError("--key and --secret must be given in pairs")
+    pairs = list(zip(keys, secrets, strict=True))
+    if args.credentials:
+        with open(args.credentials, encoding="utf-8") as file:
+            for number, raw in enumerate(file, 1):
+                line = raw.strip()
+                if not line or line.startswith("#"):
+                    continue
+                # Split at the first colon, as HTTP Basic does: keys cannot hold one, secrets may.
+                key, sep, secret = line.partition(":")
+                if not sep or not key or not secret:
+                    raise ValueError(f"{args.credentials}:{number}: expected key:secret")
+                pairs.append((key, secret))
+    if not pairs:
+        return None
+    credentials: dict[str, str] = {}
+    for key, secret in pairs:
+        if credentials.get(key, secret) != secret:
+            raise ValueError(f"key {key!r} is given twice with different secrets")
+        credentials[key] = secret
+    return credentials
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, plus the announcement line once the listening socket is up."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and not self.should_exit:
+            print(f"tempodb serving on {self.url}", flush=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # Binding here, not inside uvicorn, gives one socket whose real port we know before serving.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+@contextmanager
+def _quiet_signals() -> Iterator[None]:
+    """Let uvicorn's re-raised SIGINT/SIGTERM land on a no-op, so a requested stop exits 0."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ignore(signum: int, frame: FrameType | None) -> None:
+        pass
+
+    handled = [signal.SIGINT, signal.SIGTERM]
+    previous = {sig: signal.signal(sig, ignore) for sig in handled}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    # Stdout carries only the URL line that scripts wait for; every log line goes to stderr.
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    ours = "DEBUG" if level == "trace" else level.upper()
+    config["loggers"]["tempodb"] = {"handlers": ["default"], "level": ours, "propagate": False}
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; returns the process exit code (0 after a requested stop)."""
+    from tempodb.server.engine import open_engine
+
+    def fail(message: str) -> int:
+        print(f"tempodb serve: error: {message}", file=sys.stderr, flush=True)
+        return 2
+
+    try:
+        credentials = load_credentials(args)
+    except (OSError, ValueError) as exc:
+        return fail(str(exc))
+    if args.keyfile and not args.certfile:
+        return fail("--keyfile needs --certfile")
+    if args.max_body_bytes < 0:
+        return fail("--max-body-bytes must be >= 0")
+    if credentials is None:
+        print(
+            "tempodb serve: no credentials given: OPEN MODE, any key/secret is accepted and each key is its own database",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        engine = open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
+    except Exception as exc:
+        return fail(f"cannot open {args.db!r}: {exc}")
+    app = create_app(engine, max_body_bytes=args.max_body_bytes)
+    try:
+        try:
+            sock = _bind(args.host, args.port)
+        except OSError as exc:
+            return fail(f"cannot listen on {args.host}:{args.port}: {exc}")
+        port = sock.getsockname()[1]
+        scheme = "https" if args.certfile else "http"
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        config = uvicorn.Config(
+            app,
+            lifespan="on",
+            log_config=_log_config(args.log_level),
+            log_level=args.log_level,
+            ssl_certfile=args.certfile,
+            ssl_keyfile=args.keyfile,
+            # The engine sees the connection as it is; forwarded headers are not trusted blindly.
+            proxy_headers=False,
+            server_header=False,
+        )
+        try:
+            # Loading now turns a bad certificate into a clear message instead of a traceback.
+            config.load()
+        except Exception as exc:
+            sock.close()
+            return fail(f"cannot load the server configuration: {exc}")
+        server = _Server(config, f"{scheme}://{host}:{port}/v1/")
+        try:
+            with _quiet_signals():
+                server.run(sockets=[sock])
+        except SystemExit as exc:  # uvicorn exits this way when startup fails
+            return exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sock.close()
+        return 0 if server.started else 1
+    finally:
+        # Lifespan shutdown normally closed it already; a forced exit (second Ctrl+C) skips that.
+        app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tempodb.server", description="Serve the TempoDB v1 API.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

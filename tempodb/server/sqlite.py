@@ -1,0 +1,320 @@
+"""The default storage backend: one SQLite file in WAL mode, safe to share between threads and processes.
+
+Durability: ``synchronous=FULL`` so a write answered 200 is on disk before the answer (in WAL mode
+``NORMAL`` may lose the last transactions on power loss or kernel crash).  Each thread gets its own
+connection (``threading.local``) with a busy timeout, so readers run in parallel with the writer and
+several server processes can share the file.  ``":memory:"`` is one connection behind a lock instead:
+SQLite's shared-cache mode (the only way to share an in-memory database) reports table locks as
+immediate ``SQLITE_LOCKED`` errors that the busy timeout does not cover.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from tempodb.server.storage import (
+    Direction,
+    Point,
+    PointBatch,
+    Series,
+    SeriesExistsError,
+    SeriesFilter,
+    SeriesNotFoundError,
+)
+
+__all__ = ["SQLiteStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS credentials (
+    database TEXT PRIMARY KEY,
+    secret   TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS series (
+    sid      INTEGER PRIMARY KEY,
+    database TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    name     TEXT NOT NULL DEFAULT '',
+    UNIQUE (database, key),
+    UNIQUE (database, id)
+) STRICT;
+CREATE TABLE IF NOT EXISTS tags (
+    series INTEGER NOT NULL,
+    tag    TEXT NOT NULL,
+    pos    INTEGER NOT NULL,
+    PRIMARY KEY (series, tag)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, series);
+CREATE TABLE IF NOT EXISTS attributes (
+    series INTEGER NOT NULL,
+    name   TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    pos    INTEGER NOT NULL,
+    PRIMARY KEY (series, name)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attributes_by_value ON attributes (name, value, series);
+-- v is ANY in a STRICT table: SQLite keeps 1 and 1.0 apart (a NUMERIC column would merge them).
+CREATE TABLE IF NOT EXISTS points (
+    series INTEGER NOT NULL,
+    t      INTEGER NOT NULL,
+    v      ANY NOT NULL,
+    PRIMARY KEY (series, t)
+) STRICT, WITHOUT ROWID;
+"""
+
+
+class SQLiteStore:
+    """A :class:`~tempodb.server.storage.Store` on one SQLite file (or ``":memory:"``)."""
+
+    def __init__(self, path: str = ":memory:", *, timeout: float = 30.0) -> None:
+        self._path = path
+        self._timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._closed = False
+        self._shared_lock: threading.Lock | None = None
+        if path == ":memory:":
+            self._shared_lock = threading.Lock()
+            self._shared = self._connect()
+        else:
+            first = self._connect()
+            first.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = first
+            self._shared = first
+        with self._connection() as conn:
+            conn.executescript(_SCHEMA)
+
+    # -- connections and transactions -------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=FULL")
+        with self._all_lock:
+            if self._closed:
+                conn.close()
+                raise sqlite3.ProgrammingError("the store is closed")
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._shared_lock is not None:
+            with self._shared_lock:
+                yield self._shared
+            return
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        yield conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so read-modify-write (increments, get-or-create)
+        # cannot interleave with another process; reads use a deferred snapshot.
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._all_lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+
+    # -- credentials ------------------------------------------------------------------------
+
+    def register_secret(self, database: str, secret: str) -> str:
+        with self._connection() as conn:
+            row = conn.execute("SELECT secret FROM credentials WHERE database = ?", (database,)).fetchone()
+            if row is not None:
+                return str(row[0])
+        with self._transaction(write=True) as conn:
+            conn.execute("INSERT OR IGNORE INTO credentials (database, secret) VALUES (?, ?)", (database, secret))
+            row = conn.execute("SELECT secret FROM credentials WHERE database = ?", (database,)).fetchone()
+        return str(row[0])
+
+    # -- series -----------------------------------------------------------------------------
+
+    def create_series(self, database: str, series: Series) -> None:
+        with self._transaction(write=True) as conn:
+            self._insert_series(conn, database, series)
+
+    def _insert_series(self, conn: sqlite3.Connection, database: str, series: Series) -> int:
+        try:
+            cur = conn.execute(
+                "INSERT INTO series (database, id, key, name) VALUES (?, ?, ?, ?)",
+                (database, series.id, series.key, series.name),
+            )
+        except sqlite3.IntegrityError:
+            raise SeriesExistsError(database, series.key) from None
+        sid = cur.lastrowid
+        assert sid is not None
+        self._store_meta(conn, sid, series)
+        return sid
+
+    @staticmethod
+    def _store_meta(conn: sqlite3.Connection, sid: int, series: Series) -> None:
+        tags = list(dict.fromkeys(series.tags))
+        conn.executemany("INSERT INTO tags (series, tag, pos) VALUES (?, ?, ?)", [(sid, t, i) for i, t in enumerate(tags)])
+        conn.executemany(
+            "INSERT INTO attributes (series, name, value, pos) VALUES (?, ?, ?, ?)",
+            [(sid, n, v, i) for i, (n, v) in enumerate(series.attributes.items())],
+        )
+
+    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> Series | None:  # noqa: A002
+        if id is not None:
+            found = self.find_series(database, SeriesFilter(ids=(id,)))
+        elif key is not None:
+            found = self.find_series(database, SeriesFilter(keys=(key,)))
+        else:
+            return None
+        return found[0] if found else None
+
+    def update_series(self, database: str, series: Series) -> bool:
+        with self._transaction(write=True) as conn:
+            row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series.id)).fetchone()
+            if row is None:
+                return False
+            sid = int(row[0])
+            conn.execute("UPDATE series SET name = ? WHERE sid = ?", (series.name, sid))
+            conn.execute("DELETE FROM tags WHERE series = ?", (sid,))
+            conn.execute("DELETE FROM attributes WHERE series = ?", (sid,))
+            self._store_meta(conn, sid, series)
+        return True
+
+    @staticmethod
+    def _where(database: str, selection: SeriesFilter) -> tuple[str, list[Any]]:
+        # Lists travel as one JSON parameter (json_each), so no filter can exceed SQLite's variable limit.
+        clauses = ["s.database = ?"]
+        params: list[Any] = [database]
+        if selection.ids:
+            clauses.append("s.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(selection.ids)))
+        if selection.keys:
+            clauses.append("s.key IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(selection.keys)))
+        for tag in dict.fromkeys(selection.tags):
+            clauses.append("s.sid IN (SELECT series FROM tags WHERE tag = ?)")
+            params.append(tag)
+        for name, value in selection.attributes:
+            clauses.append("s.sid IN (SELECT series FROM attributes WHERE name = ? AND value = ?)")
+            params.extend((name, value))
+        return " AND ".join(clauses), params
+
+    def find_series(self, database: str, selection: SeriesFilter) -> list[Series]:
+        where, params = self._where(database, selection)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(f"SELECT s.sid, s.id, s.key, s.name FROM series s WHERE {where} ORDER BY s.key", params).fetchall()
+            if not rows:
+                return []
+            by_sid = {sid: Series(id=id_, key=key, name=name) for sid, id_, key, name in rows}
+            sids = json.dumps(list(by_sid))
+            for sid, tag in conn.execute(
+                "SELECT series, tag FROM tags WHERE series IN (SELECT value FROM json_each(?)) ORDER BY series, pos", (sids,)
+            ):
+                by_sid[sid].tags.append(tag)
+            for sid, name, value in conn.execute(
+                "SELECT series, name, value FROM attributes WHERE series IN (SELECT value FROM json_each(?)) ORDER BY series, pos",
+                (sids,),
+            ):
+                by_sid[sid].attributes[name] = value
+        return list(by_sid.values())
+
+    def delete_series(self, database: str, selection: SeriesFilter) -> int:
+        where, params = self._where(database, selection)
+        with self._transaction(write=True) as conn:
+            sids = [row[0] for row in conn.execute(f"SELECT s.sid FROM series s WHERE {where}", params)]
+            if not sids:
+                return 0
+            packed = json.dumps(sids)
+            for table, column in (("points", "series"), ("tags", "series"), ("attributes", "series"), ("series", "sid")):
+                conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))", (packed,))
+        return len(sids)
+
+    # -- points -----------------------------------------------------------------------------
+
+    def _resolve(self, conn: sqlite3.Connection, database: str, batch: PointBatch) -> int:
+        if batch.id is not None:
+            row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, batch.id)).fetchone()
+            if row is None and batch.create:
+                return self._insert_series(conn, database, Series(id=batch.id, key=batch.id))
+        elif batch.key is not None:
+            row = conn.execute("SELECT sid FROM series WHERE database = ? AND key = ?", (database, batch.key)).fetchone()
+            if row is None and batch.create:
+                return self._insert_series(conn, database, Series(id=uuid.uuid4().hex, key=batch.key))
+        else:
+            raise ValueError("a point batch needs an id or a key")
+        if row is None:
+            raise SeriesNotFoundError(batch.id if batch.id is not None else batch.key)
+        return int(row[0])
+
+    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+        with self._transaction(write=True) as conn:
+            for batch in batches:
+                sid = self._resolve(conn, database, batch)
+                # sid is an integer from our own table, so inlining it is safe; it lets executemany take
+                # the caller's (t, v) tuples as they are, without building a million new tuples.
+                update = "CAST(v AS INTEGER) + excluded.v" if increment else "excluded.v"
+                conn.executemany(
+                    f"INSERT INTO points (series, t, v) VALUES ({sid:d}, ?, ?) "
+                    f"ON CONFLICT (series, t) DO UPDATE SET v = {update}",
+                    batch.points,
+                )
+
+    def _sid(self, conn: sqlite3.Connection, database: str, series_id: str) -> int | None:
+        row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()
+        return None if row is None else int(row[0])
+
+    def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
+        with self._connection() as conn:
+            rows: list[Point] = conn.execute(
+                "SELECT p.t, p.v FROM points p JOIN series s ON p.series = s.sid "
+                "WHERE s.database = ? AND s.id = ? AND p.t >= ? AND p.t < ? ORDER BY p.t",
+                (database, series_id, start_ms, end_ms),
+            ).fetchall()
+        return rows
+
+    def delete_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> bool:
+        with self._transaction(write=True) as conn:
+            sid = self._sid(conn, database, series_id)
+            if sid is None:
+                return False
+            conn.execute("DELETE FROM points WHERE series = ? AND t >= ? AND t < ?", (sid, start_ms, end_ms))
+        return True
+
+    def single_point(self, database: str, series_id: str, ts_ms: int, direction: Direction) -> Point | None:
+        with self._transaction(write=False) as conn:
+            sid = self._sid(conn, database, series_id)
+            if sid is None:
+                return None
+
+            def one(sql: str) -> Point | None:
+                row = conn.execute(sql, (sid, ts_ms)).fetchone()
+                return None if row is None else (int(row[0]), row[1])
+
+            at_or_before = "SELECT t, v FROM points WHERE series = ? AND t <= ? ORDER BY t DESC LIMIT 1"
+            at_or_after = "SELECT t, v FROM points WHERE series = ? AND t >= ? ORDER BY t LIMIT 1"
+            if direction == "exact":
+                return one("SELECT t, v FROM points WHERE series = ? AND t = ?")
+            if direction == "before":
+                return one(at_or_before)
+            if direction == "after":
+                return one(at_or_after)
+            before, after = one(at_or_before), one(at_or_after)
+        if before is None or after is None:
+            return before or after
+        return before if ts_ms - before[0] <= after[0] - ts_ms else after

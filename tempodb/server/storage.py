@@ -1,0 +1,125 @@
+"""The narrow storage interface the engine talks to, and the values that cross it.
+
+A backend (SQLite today, PostgreSQL later) implements :class:`Store`; the engine never sees SQL.
+Every method takes the database name, which is the API key: databases never see each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+import msgspec
+
+__all__ = [
+    "Direction",
+    "Point",
+    "PointBatch",
+    "Series",
+    "SeriesExistsError",
+    "SeriesFilter",
+    "SeriesNotFoundError",
+    "Store",
+    "Value",
+]
+
+#: A stored value: integers stay integers, floats stay floats.
+Value = int | float
+#: One stored point: (epoch milliseconds, value).
+Point = tuple[int, Value]
+Direction = Literal["exact", "before", "after", "nearest"]
+
+
+class Series(msgspec.Struct):
+    """Series metadata; field order is the wire order (``id, key, name, tags, attributes``)."""
+
+    id: str
+    key: str
+    name: str = ""
+    tags: list[str] = msgspec.field(default_factory=list)
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class SeriesFilter(msgspec.Struct, frozen=True):
+    """Which series to select: union within ``ids`` and within ``keys``, every tag and attribute
+    required, and all present kinds combined with AND.  An empty filter selects every series."""
+
+    ids: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ids or self.keys or self.tags or self.attributes)
+
+
+class PointBatch(msgspec.Struct, frozen=True):
+    """Points for one series, named by ``id`` or by ``key`` (``id`` wins when both are set).
+
+    With ``create`` a missing series is created (by key: a new id; by id: key = id); without it a
+    missing series makes the whole write fail with :class:`SeriesNotFoundError`.
+    """
+
+    points: Sequence[Point]
+    id: str | None = None
+    key: str | None = None
+    create: bool = True
+
+
+class SeriesExistsError(Exception):
+    """A series with this key (or id) already exists in the database."""
+
+    def __init__(self, database: str, key: str) -> None:
+        super().__init__(f"Unique constraint violated, key {key} and database id {database} pair already exist")
+        self.key = key
+
+
+class SeriesNotFoundError(Exception):
+    """A write named a series that does not exist and may not be created."""
+
+
+class Store(Protocol):
+    """Persistent series and points, partitioned by database (the API key)."""
+
+    def register_secret(self, database: str, secret: str) -> str:
+        """The secret registered for ``database``; ``secret`` becomes it when none is yet."""
+        ...
+
+    def create_series(self, database: str, series: Series) -> None:
+        """Store a new series; raises :class:`SeriesExistsError` when its key or id is taken."""
+        ...
+
+    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> Series | None:  # noqa: A002
+        ...
+
+    def update_series(self, database: str, series: Series) -> bool:
+        """Replace name, tags and attributes of the series with ``series.id``; False if unknown."""
+        ...
+
+    def find_series(self, database: str, selection: SeriesFilter) -> list[Series]:
+        """The matching series, ordered by key."""
+        ...
+
+    def delete_series(self, database: str, selection: SeriesFilter) -> int:
+        """Delete the matching series and their points (an empty filter deletes all); the count."""
+        ...
+
+    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+        """Apply every batch in one transaction: replace values, or atomically add integers."""
+        ...
+
+    def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
+        """Points with ``start_ms <= t < end_ms``, ordered by t."""
+        ...
+
+    def delete_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> bool:
+        """Delete points with ``start_ms <= t < end_ms``; False when the series is unknown."""
+        ...
+
+    def single_point(self, database: str, series_id: str, ts_ms: int, direction: Direction) -> Point | None:
+        """The point at ``ts_ms``, or the neighbour the direction asks for (ties: the earlier)."""
+        ...
+
+    def close(self) -> None:
+        ...
