@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +26,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-__all__ = ["ServerInfo", "ServerProcess", "run_server", "tempodb_credentials", "tempodb_server"]
+__all__ = [
+    "ServerInfo",
+    "ServerProcess",
+    "run_server",
+    "self_signed_certificate",
+    "tempodb_credentials",
+    "tempodb_server",
+]
 
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -172,6 +180,20 @@ def _wait_for_url(process: subprocess.Popen[bytes], stdout_path: Path, log_path:
 
 def _tail(path: Path, limit: int = 4000) -> str:
     return path.read_text("utf-8", "replace")[-limit:]
+
+
+def self_signed_certificate(directory: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """A throwaway certificate and key for 127.0.0.1 (made with the ``openssl`` command), for
+    ``run_server(extra_args=["--certfile", cert, "--keyfile", key])``; skips the test without openssl."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import ssl
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tempodb.testing import run_server
+from tempodb.testing import run_server, self_signed_certificate
 
 RANGE = {"start": "2012-01-01T00:00:00Z", "end": "2012-01-02T00:00:00Z"}
 POINTS = [{"t": "2012-01-01T00:00:00Z", "v": 1.25}, {"t": "2012-01-01T00:00:01Z", "v": 2.5}]
@@ -114,54 +113,8 @@ def test_unpaired_key_is_a_usage_error() -> None:
     assert b"pairs" in done.stderr
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A throwaway certificate for 127.0.0.1: via `cryptography` when installed, else the openssl binary."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-    except ImportError:
-        pass
-    else:
-        import datetime
-        import ipaddress
-
-        private = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(private.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(private, hashes.SHA256())
-        )
-        cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key.write_bytes(
-            private.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        return cert, key
-    if shutil.which("openssl") is None:
-        pytest.skip("needs the `cryptography` package or an `openssl` binary to make a test certificate")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_tls(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     with run_server(tmp_path, extra_args=["--certfile", str(cert), "--keyfile", str(key)]) as server:
         assert server.info.url.startswith("https://127.0.0.1:")
         assert server.info.secure
