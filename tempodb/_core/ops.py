@@ -174,7 +174,8 @@ def _chunked(
         if multistatus:
             if response.status_code == 207:
                 chunk_statuses = parse_multistatus(response.body)
-                refused = True
+                # A 207 listing only successes refused nothing: no error for it.
+                refused = refused or any(not s.ok for s in chunk_statuses)
             else:
                 chunk_statuses = [_OK] * len(chunk)
             statuses.extend(chunk_statuses)

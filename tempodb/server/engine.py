@@ -477,19 +477,22 @@ class Engine:
         now = self._now_ms()
         points: list[Point] = []
         append = points.append
+        zone, isfinite = ctx.naive_zone, math.isfinite
         for index, item in enumerate(body):
             if type(item) is not dict:
                 _fail(400, f'point {index}: each point must be a JSON object with "t" and "v", not {_describe(item)}')
             raw = item.get("v", _MISSING)
-            value = _value(raw)
+            # Finite floats (the bulk of real writes) skip the general coercion.
+            value = raw if type(raw) is float and isfinite(raw) and not increment else _value(raw)
             if value is None:
                 _fail(400, f'point {index}: "v" must be a finite number, not {_describe(raw)}')
             if increment:
                 value = _increment_amount(value)
                 if value is None:
                     _fail(400, f"point {index}: increment amount {raw} does not fit in a 64-bit integer")
+            t = item.get("t")
             try:
-                append((self._point_time(item.get("t"), ctx, now), value))
+                append((parse_ms(t, zone) if type(t) is str else self._point_time(t, ctx, now), value))
             except InvalidInputError as exc:
                 _fail(400, f"point {index}: {exc}")
         if not points:

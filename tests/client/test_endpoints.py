@@ -17,7 +17,7 @@ from tempodb import DataPoint, Series
 pytestmark = pytest.mark.anyio
 
 UTC = timezone.utc
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 T0 = datetime(2012, 1, 1, tzinfo=UTC)
 
 
