@@ -8,6 +8,7 @@ never shows.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -42,6 +43,15 @@ class Request(msgspec.Struct, frozen=True):
 
     def __repr__(self) -> str:
         return f"Request(method={self.method!r}, url={self.url!r}, headers={_safe_headers(self.headers)!r}, body=<{len(self.body)} bytes>)"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        # msgspec's default rich repr lists raw fields, which would print the Authorization header.
+        return [
+            ("method", self.method),
+            ("url", self.url),
+            ("headers", _safe_headers(self.headers)),
+            ("body", f"<{len(self.body)} bytes>"),
+        ]
 
     @property
     def target(self) -> str:

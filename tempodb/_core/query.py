@@ -22,8 +22,8 @@ def validate_key(key: object, what: str = "series key") -> str:
         raise InvalidInputError(f"{what} must be a string, not {type(key).__name__}")
     if key == "":
         raise InvalidInputError(f"{what} must not be empty")
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
-        raise InvalidInputError(f"{what} {key!r} contains a control character; remove it")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in key):
+        raise InvalidInputError(f"{what} {key!r} contains a control character or lone surrogate; remove it")
     return key
 
 
@@ -50,7 +50,10 @@ def _strings(values: Iterable[str] | str | None, what: str) -> list[str]:
     if isinstance(values, str):
         # A bare string would be iterated character by character: almost certainly a mistake.
         raise InvalidInputError(f"{what} must be a list of strings, not the string {values!r}")
-    out = list(values)
+    try:
+        out = list(values)
+    except TypeError:
+        raise InvalidInputError(f"{what} must be a list of strings, not {type(values).__name__}") from None
     for value in out:
         if not isinstance(value, str):
             raise InvalidInputError(f"{what} must contain strings, not {type(value).__name__} ({value!r})")
@@ -72,6 +75,8 @@ class Filter:
         self.ids = _strings(ids, "ids")
         self.keys = _strings(keys, "keys")
         self.tags = _strings(tags, "tags")
+        if attributes is not None and not isinstance(attributes, Mapping):
+            raise InvalidInputError(f"attributes must be a dict of strings, not {type(attributes).__name__}")
         attrs = dict(attributes or {})
         for name, value in attrs.items():
             if not isinstance(name, str) or not isinstance(value, str):
