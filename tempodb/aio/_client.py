@@ -5,7 +5,6 @@ It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from types import TracebackType
@@ -13,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 
+from tempodb._client_base import BaseClient
 from tempodb._core import ops
 from tempodb._core._http import Request, Response
 from tempodb._core.effects import Operation, Send
@@ -20,9 +20,7 @@ from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
 from tempodb._core.protocol import MultiItem
 from tempodb._core.query import Filter
-from tempodb._core.retry import RetryPolicy
-from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
-from tempodb.transports._httpx import DEFAULT_TIMEOUT, AsyncHTTPXTransport, Timeout, Verify
+from tempodb.transports._httpx import AsyncHTTPXTransport, Timeout, Verify
 
 __all__ = ["AsyncTransport", "Client"]
 
@@ -54,44 +52,17 @@ async def run(transport: AsyncTransport, op: Operation[T]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
-class Client:
+class Client(BaseClient[AsyncTransport]):
     """The async TempoDB client: the same calls as ``tempodb.Client``, awaited.
 
     ``async with tempodb.aio.Client(key, secret, host, port, secure) as client: ...`` on asyncio
     or trio; ``Client.local(path)`` for the embedded server.
     """
 
-    def __init__(
-        self,
-        key: str,
-        secret: str,
-        host: str = "api.tempo-db.com",
-        port: int = 443,
-        secure: bool = True,
-        pool_connections: int = 10,
-        pool_maxsize: int = 10,
-        *,
-        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | bool = True,
-        verify: Verify = True,
-        transport: AsyncTransport | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
-    ) -> None:
-        self.key = key
-        self.secret = secret
-        self.host = host
-        self.port = port
-        self.secure = secure
-        self.pool_connections = pool_connections
-        self.pool_maxsize = pool_maxsize
-        self._session = make_session(
-            key, secret, base_url(host, port, secure),
-            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time,
-        )
-        self._transport: AsyncTransport = transport or AsyncHTTPXTransport(
-            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
-        )
+    def _default_transport(
+        self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+    ) -> AsyncTransport:
+        return AsyncHTTPXTransport(timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize)
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
@@ -99,9 +70,6 @@ class Client:
         from tempodb.server.local import AsyncLocalTransport
 
         return cls(key, secret, "localhost", 80, False, transport=AsyncLocalTransport.open(path), **options)
-
-    def __repr__(self) -> str:
-        return f"Client(key={self.key!r}, url={self._session.prefix!r})"
 
     async def aclose(self) -> None:
         aclose = getattr(self._transport, "aclose", None)

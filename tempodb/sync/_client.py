@@ -8,6 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
+from tempodb._client_base import BaseClient
 from tempodb._core import ops
 from tempodb._core._http import Request, Response
 from tempodb._core.effects import Operation, Send
@@ -15,9 +16,7 @@ from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
 from tempodb._core.protocol import MultiItem
 from tempodb._core.query import Filter
-from tempodb._core.retry import RetryPolicy
-from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
-from tempodb.transports._httpx import DEFAULT_TIMEOUT, HTTPXTransport, Timeout, Verify
+from tempodb.transports._httpx import HTTPXTransport, Timeout, Verify
 
 __all__ = ["Client", "SyncTransport"]
 
@@ -49,7 +48,7 @@ def run(transport: SyncTransport, op: Operation[T]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
-class Client:
+class Client(BaseClient[SyncTransport]):
     """A TempoDB client: ``Client(key, secret)`` talks to api.tempo-db.com; give ``host``, ``port``
     and ``secure=False`` for your own server, or use ``Client.local(path)`` for the embedded one.
 
@@ -57,37 +56,10 @@ class Client:
     or call ``close()``.
     """
 
-    def __init__(
-        self,
-        key: str,
-        secret: str,
-        host: str = "api.tempo-db.com",
-        port: int = 443,
-        secure: bool = True,
-        pool_connections: int = 10,
-        pool_maxsize: int = 10,
-        *,
-        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | bool = True,
-        verify: Verify = True,
-        transport: SyncTransport | None = None,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
-    ) -> None:
-        self.key = key
-        self.secret = secret
-        self.host = host
-        self.port = port
-        self.secure = secure
-        self.pool_connections = pool_connections
-        self.pool_maxsize = pool_maxsize
-        self._session = make_session(
-            key, secret, base_url(host, port, secure),
-            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time,
-        )
-        self._transport: SyncTransport = transport or HTTPXTransport(
-            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
-        )
+    def _default_transport(
+        self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+    ) -> SyncTransport:
+        return HTTPXTransport(timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize)
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
@@ -96,9 +68,6 @@ class Client:
         from tempodb.server.local import LocalTransport
 
         return cls(key, secret, "localhost", 80, False, transport=LocalTransport.open(path), **options)
-
-    def __repr__(self) -> str:
-        return f"Client(key={self.key!r}, url={self._session.prefix!r})"
 
     def close(self) -> None:
         close = getattr(self._transport, "close", None)
