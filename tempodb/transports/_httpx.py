@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -42,8 +43,12 @@ def _mapped(request: Request) -> Iterator[None]:
         raise ProtocolError(f"{type(exc).__name__}: {exc or 'connection broken'}", request) from exc
 
 
-def _limits(pool_connections: int, pool_maxsize: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_connections)
+def _options(
+    timeout: httpx.Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+) -> dict[str, Any]:
+    """httpx client settings from the 2013 pool parameters (maxsize bounds all connections)."""
+    limits = httpx.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_connections)
+    return {"timeout": timeout, "verify": _ssl(verify), "limits": limits}
 
 
 def _response(response: httpx.Response) -> Response:
@@ -63,9 +68,7 @@ class HTTPXTransport:
         pool_maxsize: int = 10,
     ) -> None:
         self._owned = client is None
-        self.client = client or httpx.Client(
-            timeout=timeout, verify=_ssl(verify), limits=_limits(pool_connections, pool_maxsize)
-        )
+        self.client = client or httpx.Client(**_options(timeout, verify, pool_connections, pool_maxsize))
 
     def send(self, request: Request) -> Response:
         with _mapped(request):
@@ -90,9 +93,7 @@ class AsyncHTTPXTransport:
         pool_maxsize: int = 10,
     ) -> None:
         self._owned = client is None
-        self.client = client or httpx.AsyncClient(
-            timeout=timeout, verify=_ssl(verify), limits=_limits(pool_connections, pool_maxsize)
-        )
+        self.client = client or httpx.AsyncClient(**_options(timeout, verify, pool_connections, pool_maxsize))
 
     async def send(self, request: Request) -> Response:
         with _mapped(request):
