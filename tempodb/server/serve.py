@@ -93,7 +93,10 @@ class _Server(uvicorn.Server):
 def _bind(host: str, port: int) -> socket.socket:
     # Binding here, not inside uvicorn, gives one socket whose real port we know before serving.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only when the listening
+    # socket's proto is IPPROTO_TCP, and without it Nagle + delayed ACK add ~40 ms to every response
+    # (uvicorn writes the head and the body separately).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         if sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,0 +1,152 @@
+"""Sections ``encode`` and ``decode``: the pure-CPU codec, no I/O.
+
+encode: points/s turning ``DataPoint``s into request bodies exactly as ``write_key`` does
+(``check_points``, then ``Session.request`` per chunk: JSON, gzip level 1 for big bodies), against
+the 2013 client's way (``simplejson.dumps`` over dicts built with ``isoformat()``) and against
+msgspec encoding the already-valid structs (the codec limit: no validation, no chunking, no gzip).
+
+decode: points/s turning a server's data set body into a ``DataSet`` with ``parse_dataset``,
+against the 2013 way (``simplejson.loads`` + ``dateutil.parser.parse`` per timestamp + one object
+per point) and against a msgspec typed decode straight into structs (the limit).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import simplejson
+from dateutil import parser as dateutil_parser
+
+from benchmarks._common import T0_MS, Row, best_rate, points
+from tempodb import DataPoint
+from tempodb._core.protocol import check_points, parse_dataset, series_path
+from tempodb._core.session import DEFAULT_CHUNK_SIZE, make_session
+from tempodb.server._timefmt import format_many
+
+# The 2013 way is ~50x slower; timing it on more points than this only makes the run longer.
+OLD_WAY_MAX_POINTS = 50_000
+
+
+class _OldDataPoint:
+    """The 2013 client's DataPoint: a plain object built per point."""
+
+    def __init__(self, ts: datetime, value: float) -> None:
+        self.ts = ts
+        self.value = value
+
+
+class _LimitPoint(msgspec.Struct, gc=False):
+    t: datetime
+    v: float
+
+
+class _LimitSeries(msgspec.Struct):
+    id: str
+    key: str
+    name: str
+    attributes: dict[str, str]
+    tags: list[str]
+
+
+class _LimitDataSet(msgspec.Struct):
+    series: _LimitSeries
+    start: datetime
+    end: datetime
+    data: list[_LimitPoint]
+    summary: dict[str, Any]
+    rollup: Any = None
+
+
+_LIMIT_DECODER = msgspec.json.Decoder(_LimitDataSet)
+_LIMIT_ENCODER = msgspec.json.Encoder()
+
+
+def _session() -> Any:
+    return make_session(
+        "key", "secret", "http://127.0.0.1:4242", retry=False,
+        chunk_size=DEFAULT_CHUNK_SIZE, gzip_threshold=64 * 1024, clock=time.time,
+    )
+
+
+def encode_ours(data: list[DataPoint], session: Any, path: str) -> int:
+    """What ``Client.write_key`` does before sending: validate, then one request per chunk."""
+    checked = check_points(data)
+    size = session.chunk_size
+    sent = 0
+    for begin in range(0, len(checked), size):
+        sent += len(session.request("POST", path, body=checked[begin : begin + size]).body)
+    return sent
+
+
+def encode_ours_plain(data: list[DataPoint], session: Any) -> int:
+    """The same without gzip: what the client sends with ``gzip_threshold=None``."""
+    checked = check_points(data)
+    size = session.chunk_size
+    return sum(len(_LIMIT_ENCODER.encode(checked[b : b + size])) for b in range(0, len(checked), size))
+
+
+def encode_2013(data: list[DataPoint]) -> int:
+    return len(simplejson.dumps([{"t": p.ts.isoformat(), "v": p.value} for p in data]))
+
+
+def encode_limit(data: list[DataPoint]) -> int:
+    return len(_LIMIT_ENCODER.encode(data))
+
+
+def dataset_body(n: int) -> bytes:
+    """A raw read's body of ``n`` points as ``tempodb serve`` renders it (same formatter)."""
+    stamps = [T0_MS + 1000 * i for i in range(n)]
+    values = [i * 0.5 for i in range(n)]
+    return msgspec.json.encode(
+        {
+            "series": {"id": "0" * 32, "key": "bench", "name": "", "attributes": {}, "tags": []},
+            "start": format_many([stamps[0]])[0],
+            "end": format_many([stamps[-1] + 1000])[0],
+            "data": [{"t": t, "v": v} for t, v in zip(format_many(stamps), values, strict=True)],
+            "rollup": None,
+            "summary": {"count": n, "sum": sum(values), "mean": 0.0, "min": 0.0, "max": values[-1]},
+        }
+    )
+
+
+def decode_2013(body: bytes) -> list[_OldDataPoint]:
+    raw = simplejson.loads(body)
+    return [_OldDataPoint(dateutil_parser.parse(p["t"]), p["v"]) for p in raw["data"]]
+
+
+def run_encode(n: int, repeat: int) -> list[Row]:
+    data = points(n)
+    old_n = min(n, OLD_WAY_MAX_POINTS)
+    session, path = _session(), series_path("key", "bench", "data")
+    ours = best_rate(lambda: encode_ours(data, session, path), n, repeat=repeat)
+    plain = best_rate(lambda: encode_ours_plain(data, session), n, repeat=repeat)
+    old = best_rate(lambda: encode_2013(data[:old_n]), old_n, repeat=repeat)
+    limit = best_rate(lambda: encode_limit(data), n, repeat=repeat)
+    note = f"2013 way timed on {old_n} points" if old_n < n else ""
+    return [
+        Row("encode", "2013 way (simplejson + isoformat)", old, "points/s", 1.0, "2013 way", note=note),
+        Row("encode", "ours (as sent: check + JSON + gzip-1)", ours, "points/s", ours / old, "2013 way"),
+        Row("encode", "ours without gzip (gzip_threshold=None)", plain, "points/s", plain / old, "2013 way"),
+        Row("encode", "msgspec prebuilt structs (limit)", limit, "points/s", limit / old, "2013 way"),
+        Row("encode", "ours vs limit", ours, "points/s", ours / limit, "msgspec limit"),
+    ]
+
+
+def run_decode(n: int, repeat: int) -> list[Row]:
+    body = dataset_body(n)
+    old_n = min(n, OLD_WAY_MAX_POINTS)
+    old_body = body if old_n == n else dataset_body(old_n)
+    assert len(parse_dataset(body).data) == n  # the fast path really parses every point
+    ours = best_rate(lambda: parse_dataset(body), n, repeat=repeat)
+    old = best_rate(lambda: decode_2013(old_body), old_n, repeat=max(1, repeat // 2))
+    limit = best_rate(lambda: _LIMIT_DECODER.decode(body), n, repeat=repeat)
+    note = f"2013 way timed on {old_n} points" if old_n < n else ""
+    return [
+        Row("decode", "2013 way (simplejson + dateutil)", old, "points/s", 1.0, "2013 way", note=note),
+        Row("decode", "ours (parse_dataset)", ours, "points/s", ours / old, "2013 way"),
+        Row("decode", "msgspec typed decode (limit)", limit, "points/s", limit / old, "2013 way"),
+        Row("decode", "ours vs limit", ours, "points/s", ours / limit, "msgspec limit"),
+    ]
