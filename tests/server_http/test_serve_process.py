@@ -123,3 +123,15 @@ def test_tls(tmp_path: Path) -> None:
         assert response.status_code == 200
         with pytest.raises(httpx.ConnectError):
             httpx.get(server.info.url + "series/", auth=("k", "s"), timeout=10)  # untrusted certificate
+
+
+def test_listening_socket_is_declared_tcp_so_responses_are_not_delayed() -> None:
+    # asyncio sets TCP_NODELAY on accepted sockets only when the listener's proto is TCP; without
+    # it, Nagle and delayed ACKs held every response ~40 ms (found by benchmarks/overhead.py).
+    from tempodb.server.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
