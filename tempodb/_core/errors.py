@@ -67,6 +67,8 @@ class TransportError(TempoDBError):
 
     #: True only when the request provably never reached the server (safe to resend anything).
     not_sent: bool = False
+    #: False when trying again cannot help (a certificate that fails verification).
+    transient: bool = True
 
     def __init__(self, message: str, request: Request | None = None) -> None:
         super().__init__(message)

@@ -100,7 +100,7 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
             response = yield Send(request)
         except TransportError as exc:
             exc.request = request
-            if not (repeatable or exc.not_sent):
+            if not exc.transient or not (repeatable or exc.not_sent):
                 raise
             failure = exc
         else:

@@ -30,17 +30,45 @@ def _ssl(verify: Verify) -> bool | ssl.SSLContext:
     return verify
 
 
+def _reason(exc: BaseException, default: str) -> str:
+    """The first non-empty message down the cause chain: on trio, httpx's own error is often blank
+    (e.g. a failed certificate check arrives as an empty ConnectError caused by the SSL error)."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if str(link):
+            return str(link)
+        link = link.__cause__ or link.__context__
+    return default
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    link: BaseException | None = exc
+    for _ in range(10):  # cause chains are short; the bound guards against cycles
+        if link is None:
+            return False
+        if isinstance(link, kind):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
 @contextmanager
 def _mapped(request: Request) -> Iterator[None]:
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         # Raised before any byte of the request went out: safe to resend even an increment.
-        raise ConnectError(f"could not connect to {request.url.split('?')[0]}: {exc}", request) from exc
+        reason = _reason(exc, type(exc).__name__)
+        error = ConnectError(f"could not connect to {request.url.split('?')[0]}: {reason}", request)
+        # A certificate that fails verification fails the same way next time: don't retry it.
+        error.transient = not _caused_by(exc, ssl.SSLCertVerificationError)
+        raise error from exc
     except httpx.TimeoutException as exc:
         raise RequestTimeoutError(f"no answer in time ({type(exc).__name__}): the request may have been applied", request) from exc
     except httpx.HTTPError as exc:
-        raise ProtocolError(f"{type(exc).__name__}: {exc or 'connection broken'}", request) from exc
+        raise ProtocolError(f"{type(exc).__name__}: {_reason(exc, 'connection broken')}", request) from exc
 
 
 def _options(
