@@ -1,0 +1,51 @@
+"""gzip for response bodies, with big ones compressed on several cores at once (pigz's layout).
+
+A million-point read is a 45 MB body; compressing it alone takes longer than sending it over a LAN.
+zlib releases the GIL while it works, so slices of the body compress in parallel threads.  Each
+slice is an independent raw deflate stream that ends with a sync flush (the last one with the final
+block), so the slices concatenate into one valid deflate stream; a gzip header and the trailer
+(CRC-32 and length of the whole body) around it make a standard single-member gzip file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["compress"]
+
+_SLICE = 4 << 20  # bytes per parallel slice; each restart of the dictionary costs ~0.02% in size
+_WORKERS = min(4, os.cpu_count() or 1)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="tempodb-gzip")
+        return _pool
+
+
+def _deflate(piece: memoryview, level: int, last: bool) -> bytes:
+    deflater = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflater.compress(piece) + deflater.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def compress(data: bytes, level: int) -> bytes:
+    """``gzip.compress(data, level, mtime=0)``, in parallel slices when ``data`` is big enough to gain."""
+    if _WORKERS < 2 or len(data) < 2 * _SLICE:
+        return gzip.compress(data, compresslevel=level, mtime=0)
+    view = memoryview(data)
+    starts = range(0, len(data), _SLICE)
+    pool = _executor()
+    crc = pool.submit(zlib.crc32, data)
+    deflated = pool.map(_deflate, [view[i : i + _SLICE] for i in starts], [level] * len(starts), [i + _SLICE >= len(data) for i in starts])
+    # Header as gzip.compress writes it with mtime=0: no name, XFL 4 = fastest level, OS 3 = Unix.
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00" + (b"\x04" if level == 1 else b"\x00") + b"\x03"
+    return b"".join([header, *deflated, struct.pack("<II", crc.result(), len(data) & 0xFFFFFFFF)])
