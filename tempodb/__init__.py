@@ -7,6 +7,7 @@ same calls awaited; ``Client.local(path)`` an embedded server with no setup.
 from tempodb._core._http import Request, Response
 from tempodb._core.errors import (
     BadRequestError,
+    BufferFullError,
     ConflictError,
     ConnectError,
     ForbiddenError,
@@ -24,6 +25,7 @@ from tempodb._core.errors import (
     TempoDBError,
     TransportError,
     UnauthorizedError,
+    UndeliveredError,
 )
 from tempodb._core.models import (
     DataPoint,
@@ -45,6 +47,7 @@ from tempodb.transports import AsyncHTTPXTransport, HTTPXTransport, Timeout
 __all__ = [
     "AsyncHTTPXTransport",
     "BadRequestError",
+    "BufferFullError",
     "Client",
     "ConflictError",
     "ConnectError",
@@ -79,6 +82,7 @@ __all__ = [
     "Timeout",
     "TransportError",
     "UnauthorizedError",
+    "UndeliveredError",
     "Unit",
     "__version__",
 ]

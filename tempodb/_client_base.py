@@ -7,7 +7,8 @@ how to make its default one and everything else is written here once.
 from __future__ import annotations
 
 import time
-from typing import Generic, TypeVar
+import weakref
+from typing import Any, Generic, TypeVar
 
 from tempodb._core.retry import RetryPolicy
 from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
@@ -50,6 +51,8 @@ class BaseClient(Generic[TransportT]):
         self._transport: TransportT = transport or self._default_transport(
             timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
         )
+        # Open batching writers, closed with the client (weak: an abandoned writer can still warn).
+        self._writers: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _default_transport(
         self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int

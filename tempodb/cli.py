@@ -16,6 +16,7 @@ import msgspec
 from tempodb._cli.csvio import parse_points, write_csv
 from tempodb._cli.progress import Mode, Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
+from tempodb._cli.transfer import add_transfer_commands
 from tempodb._core.errors import BadRequestError, TempoDBError
 from tempodb._core.models import DataPoint, Series
 from tempodb._core.timestamps import UTC, get_zone, parse_timestamp
@@ -220,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_series)
+
+    add_transfer_commands(commands)
     return parser
 
 

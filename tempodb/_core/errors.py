@@ -17,7 +17,9 @@
     │   ├── RateLimitedError       429
     │   └── ServerError            5xx
     ├── MultiStatusError                     a multi write/increment where some points failed (207)
-    └── PartialWriteError                    a chunked write stopped part way: says what landed
+    ├── PartialWriteError                    a chunked write stopped part way: says what landed
+    ├── BufferFullError                      a batching writer's buffer is full (on_full="raise")
+    └── UndeliveredError                     a batching writer closed with points it could not deliver
 
 No exception text ever contains the API secret: requests are shown through their redacting repr.
 """
@@ -30,9 +32,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tempodb._core._http import Request, Response
     from tempodb._core.models import PointStatus
+    from tempodb._core.writer import BufferedPoint, RefusedPoint
 
 __all__ = [
     "BadRequestError",
+    "BufferFullError",
     "ConflictError",
     "ConnectError",
     "ForbiddenError",
@@ -50,6 +54,7 @@ __all__ = [
     "RequestTimeoutError",
     "TransportError",
     "UnauthorizedError",
+    "UndeliveredError",
     "error_for_response",
 ]
 
@@ -222,3 +227,40 @@ class PartialWriteError(TempoDBError):
         if self.uncertain:
             message += f", of which {len(self.uncertain)} may have been applied (.uncertain)"
         super().__init__(f"{message}: {cause}")
+
+
+class BufferFullError(TempoDBError):
+    """A batching writer's buffer holds ``max_buffer`` points and could not make room.
+
+    Raised at once with ``on_full="raise"``, or with ``on_full="block"`` when the flush that should
+    have made room failed (``__cause__`` says why).  The point was not added; the buffer is intact.
+    """
+
+
+class UndeliveredError(TempoDBError):
+    """A batching writer was closed with points the server did not acknowledge.
+
+    ``points`` were never applied and are safe to send again (``writer.resend(points)`` or
+    ``write_multi``/``increment_multi`` with ``p.item``); ``uncertain`` are increments whose request
+    may have landed (check before re-sending: they are never resent automatically); ``refused``
+    pairs each point the server refused (207) with its status.  ``cause`` is the last delivery error.
+    """
+
+    def __init__(
+        self,
+        points: Sequence[BufferedPoint],
+        uncertain: Sequence[BufferedPoint] = (),
+        refused: Sequence[RefusedPoint] = (),
+        cause: BaseException | None = None,
+    ) -> None:
+        self.points = list(points)
+        self.uncertain = list(uncertain)
+        self.refused = list(refused)
+        self.cause = cause
+        parts = [f"{len(self.points)} points were not delivered (.points, safe to re-send)"]
+        if self.uncertain:
+            parts.append(f"{len(self.uncertain)} increments may or may not have been applied (.uncertain)")
+        if self.refused:
+            parts.append(f"{len(self.refused)} points were refused by the server (.refused)")
+        detail = f": {cause}" if cause is not None else ""
+        super().__init__("; ".join(parts) + detail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -16,6 +16,11 @@ from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
 from tempodb._core.protocol import MultiItem
 from tempodb._core.query import Filter
+from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
+from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
+from tempodb.columnar import Columns, read_columns
+from tempodb.sync._stream import PointStream
+from tempodb.sync._writer import Writer, close_writers
 from tempodb.transports._httpx import HTTPXTransport, Timeout, Verify
 
 __all__ = ["Client", "SyncTransport"]
@@ -67,12 +72,16 @@ class Client(BaseClient[SyncTransport]):
         in this process, with no socket and no thread."""
         from tempodb.server.local import LocalTransport
 
+        options.setdefault("gzip_threshold", None)  # in process, compressing a body only costs time
         return cls(key, secret, "localhost", 80, False, transport=LocalTransport.open(path), **options)
 
     def close(self) -> None:
-        close = getattr(self._transport, "close", None)
-        if close is not None:
-            close()
+        try:
+            close_writers(self._writers)
+        finally:
+            close = getattr(self._transport, "close", None)
+            if close is not None:
+                close()
 
     def __enter__(self) -> Client:
         return self
@@ -208,3 +217,71 @@ class Client(BaseClient[SyncTransport]):
 
     def delete_key(self, series_key: str, start: Moment, end: Moment) -> None:
         return self._run(ops.delete_range(self._session, "key", series_key, start, end))
+
+    # big data: batching writer, streaming reads, columnar reads
+
+    def writer(
+        self,
+        max_points: int = DEFAULT_MAX_POINTS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        flush_interval: float | None = None,
+        on_full: OnFull = "block",
+        max_buffer: int | None = None,
+    ) -> Writer:
+        """A batching writer for points of many series; closing the client closes it (see ``Writer``)."""
+        core = WriterCore(max_points, max_bytes, flush_interval, on_full, max_buffer)
+        return Writer(self._run, self._session, self._writers, core)
+
+    def stream_id(
+        self, series_id: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+        window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
+    ) -> PointStream[DataPoint]:
+        """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
+        stream = Stream(self._session, start, end, by="id", value=series_id,
+                        interval=interval, function=function, tz=tz, window=window)  # fmt: skip
+        return PointStream(self._run, stream, points, prefetch)
+
+    def stream_key(
+        self, series_key: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+        window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
+    ) -> PointStream[DataPoint]:
+        """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
+        stream = Stream(self._session, start, end, by="key", value=series_key,
+                        interval=interval, function=function, tz=tz, window=window)  # fmt: skip
+        return PointStream(self._run, stream, points, prefetch)
+
+    def stream(
+        self,
+        start: Moment,
+        end: Moment,
+        interval: ops.IntervalArg = None,
+        function: ops.FunctionArg = None,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+        window: timedelta | int = DEFAULT_WINDOW,
+        by_series: bool = False,
+        prefetch: bool = False,
+    ) -> PointStream[tuple[Series, DataPoint]]:
+        """``(series, point)`` pairs of every matching series, window by window (or series by series)."""
+        stream = Stream(self._session, start, end, selection=Filter(ids, keys, tags, attributes),
+                        interval=interval, function=function, tz=tz, window=window, by_series=by_series)  # fmt: skip
+        return PointStream(self._run, stream, series_points, prefetch)
+
+    def read_id_columns(
+        self, series_id: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> Columns:
+        """``read_id`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
+        return self._run(read_columns(self._session, "id", series_id, start, end, interval, function, tz))
+
+    def read_key_columns(
+        self, series_key: str, start: Moment, end: Moment,
+        interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
+    ) -> Columns:
+        """``read_key`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
+        return self._run(read_columns(self._session, "key", series_key, start, end, interval, function, tz))

@@ -1,0 +1,219 @@
+"""``tempodb export`` and ``tempodb import``: move many series in and out as CSV or JSON lines.
+
+Export streams the range window by window (memory stays flat whatever its length); import feeds
+the batching writer, so a file of any size goes in as multi writes of ``--batch-size`` points.
+Both files have one point per row: ``key,t,v`` (CSV with a header) or ``{"key","t","v"}`` lines;
+import also takes an ``id`` column instead of ``key``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from typing import IO, Any, TextIO
+
+import msgspec
+
+from tempodb._cli.progress import Progress
+from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
+from tempodb._core.errors import InvalidInputError
+from tempodb._core.timestamps import epoch_ms, get_zone, parse_timestamp, to_datetime
+from tempodb._core.writer import Kind
+
+__all__ = ["add_transfer_commands", "cmd_export", "cmd_import"]
+
+FORMATS = ("csv", "jsonl")
+
+
+def _format_of(args_format: str | None, path: str | None) -> str:
+    if args_format:
+        return args_format
+    if path and path.lower().endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    return "csv"
+
+
+def _attribute(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
+    return name, value
+
+
+def _window(text: str) -> timedelta | int:
+    """``5000`` points per window, or a span such as ``1day``/``6hour``/``PT1H``."""
+    if text.isdigit():
+        return int(text)
+    from tempodb._core.rollup import parse_interval
+
+    interval = parse_interval(text)
+    if interval is None or interval.seconds is None:
+        raise argparse.ArgumentTypeError(f"window must be a number of points or a fixed span like 1day, not {text!r}")
+    return timedelta(seconds=interval.seconds)
+
+
+def _progress(args: argparse.Namespace, total: int, label: str, unit: str) -> Progress:
+    return Progress(total, sys.stderr, label=label, unit=unit, mode="live" if args.progress else "auto")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    zone = get_zone(args.tz or "UTC")
+    start = to_datetime(parse_timestamp(args.start, zone))
+    end = to_datetime(parse_timestamp(args.end, zone))
+    fmt = _format_of(args.format, args.output)
+    origin, total = epoch_ms(start), max((epoch_ms(end) - epoch_ms(start)) // 1000, 1)
+    count = covered = 0
+    step = max(total // 1000, 1)  # redraw every 0.1% of the range, not every point
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
+        points = stack.enter_context(client.stream(
+            start, end, args.interval, args.function, ids=args.id or None, keys=args.key_filter or None,
+            tags=args.tag or None, attributes=dict(args.attr) or None, tz=args.tz, window=args.window,
+        ))  # fmt: skip
+        out = sys.stdout
+        if args.output not in (None, "-"):
+            out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+        progress = stack.enter_context(_progress(args, total, "export", "s"))
+        write = _writer(out, fmt)
+        for series, point in points:
+            write(series.key, point.ts.isoformat(timespec="milliseconds"), point.value)
+            count += 1
+            # Windows advance through time (within one, series come one after another): the bar
+            # follows the furthest instant written, in seconds of the range.
+            reached = (epoch_ms(point.ts) - origin) // 1000
+            if reached - covered >= step:
+                progress.advance(reached - covered)
+                covered = reached
+        progress.advance(total - covered)
+        out.flush()
+    print(f"exported {count} points", file=sys.stderr)
+    return 0
+
+
+def _writer(out: TextIO, fmt: str) -> Any:
+    if fmt == "csv":
+        rows = csv.writer(out, lineterminator="\n")
+        rows.writerow(("key", "t", "v"))
+        return lambda key, t, v: rows.writerow((key, t, v))
+    encode = msgspec.json.encode
+    return lambda key, t, v: out.write(encode({"key": key, "t": t, "v": v}).decode() + "\n")
+
+
+def _rows(stream: Iterable[str], fmt: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, {key|id, t, v})`` for every row of the input."""
+    if fmt == "jsonl":
+        decode = msgspec.json.decode
+        for number, line in enumerate(stream, 1):
+            if line.strip():
+                try:
+                    row = decode(line)
+                except msgspec.DecodeError as exc:
+                    raise InvalidInputError(f"{name}:{number}: not JSON: {exc}") from None
+                if not isinstance(row, dict):
+                    raise InvalidInputError(f"{name}:{number}: expected an object with key (or id), t and v")
+                yield number, row
+        return
+    reader = csv.reader(stream)
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = [c.strip().lower() for c in header]
+    if "t" not in columns or "v" not in columns or not ({"key", "id"} & set(columns)):
+        raise InvalidInputError(f"{name}:1: the CSV header must name the columns key (or id), t and v")
+    for number, cells in enumerate(reader, 2):
+        if cells:
+            yield number, dict(zip(columns, cells, strict=False))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    fmt = _format_of(args.format, args.file)
+    if args.batch_size < 1:
+        raise InvalidInputError("--batch-size must be at least 1")
+    name = "stdin" if args.file in (None, "-") else args.file
+    source: IO[str] = sys.stdin if name == "stdin" else open(args.file, encoding="utf-8", newline="")  # noqa: SIM115
+    size = os.fstat(source.fileno()).st_size if name != "stdin" else 0
+    kind: Kind = "increment" if args.increment else "write"
+    count = 0
+    try:
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
+            progress = stack.enter_context(_progress(args, size, "import", "B"))
+            with client.writer(max_points=args.batch_size) as writer:
+                for number, row in _rows(_counted(source, progress), fmt, name):
+                    try:
+                        ts = parse_timestamp(str(row["t"]))
+                        value = row["v"] if isinstance(row["v"], (int, float)) else _number(str(row["v"]))
+                        key, series_id = row.get("key") or None, row.get("id") or None
+                        writer.add(kind, ts, value, key=None if series_id else key, id=series_id)
+                    except (KeyError, InvalidInputError, ValueError) as exc:
+                        raise InvalidInputError(f"{name}:{number}: {exc}") from None
+                    count += 1
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    print(f"imported {count} points", file=sys.stderr)
+    return 0
+
+
+def _number(text: str) -> int | float:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _counted(source: IO[str], progress: Progress) -> Iterator[str]:
+    """Lines of ``source``, advancing the progress bar by their size in bytes as they are read."""
+    for line in source:
+        if progress.total:
+            progress.advance(len(line.encode("utf-8")))
+        yield line
+
+
+def add_transfer_commands(commands: Any) -> None:
+    """Add ``export`` and ``import`` to the ``tempodb`` subcommands (``argparse`` subparsers)."""
+    p = commands.add_parser(
+        "export",
+        help="stream a range of one or many series to CSV or JSON lines",
+        description="Write every point of the matching series in [START, END) as CSV 'key,t,v' or JSON lines, "
+        "read window by window so memory stays flat however long the range. Raw points unless --interval.",
+    )
+    p.add_argument("-k", "--series-key", dest="key_filter", action="append", default=[], metavar="KEY",
+                   help="a series to export (repeatable)")
+    p.add_argument("--id", action="append", default=[], help="a series id to export (repeatable)")
+    p.add_argument("--tag", action="append", default=[], help="export the series with this tag (repeatable)")
+    p.add_argument("--attr", action="append", default=[], type=_attribute, metavar="NAME=VALUE",
+                   help="export the series with this attribute value (repeatable)")
+    p.add_argument("--start", required=True, help="first instant, e.g. 2012-01-01")
+    p.add_argument("--end", required=True, help="end of the range (exclusive)")
+    p.add_argument("--interval", help="rollup interval, e.g. 1hour (default: raw points)")
+    p.add_argument("--function", help="rollup function (default with --interval: mean)")
+    p.add_argument("--tz", help="IANA zone for naive --start/--end, rollup buckets and the output")
+    p.add_argument("--window", type=_window, default=timedelta(days=1),
+                   help="read this span (1day, 6hour) or about this many points per series at a time (default: 1day)")
+    p.add_argument("--format", choices=FORMATS, help="csv or jsonl (default: from the file name, else csv)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default: stdout)")
+    p.add_argument("--progress", action="store_true", help="draw the progress bar on stderr even when it is not a terminal")
+    add_target_arguments(p, DEFAULT_DB)
+    p.set_defaults(handler=cmd_export)
+
+    p = commands.add_parser(
+        "import",
+        help="load CSV or JSON lines of many series through the batching writer",
+        description="Read 'key,t,v' CSV (header required; an 'id' column may replace 'key') or JSON lines "
+        "{\"key\",\"t\",\"v\"} and write them in batches. Writing the same points again overwrites, so a "
+        "re-run after a failure is safe (not with --increment).",
+    )
+    p.add_argument("file", metavar="FILE", nargs="?", help="input file; '-' or none reads stdin")
+    p.add_argument("--format", choices=FORMATS, help="csv or jsonl (default: from the file name, else csv)")
+    p.add_argument("--increment", action="store_true", help="increment by the values instead of writing them")
+    p.add_argument("--batch-size", type=int, default=5000, metavar="N", help="points per request (default: %(default)s)")
+    p.add_argument("--progress", action="store_true", help="draw the progress bar on stderr even when it is not a terminal")
+    add_target_arguments(p, DEFAULT_DB)
+    p.set_defaults(handler=cmd_import)

@@ -1,0 +1,231 @@
+"""Streaming reads, planned without I/O: a long range becomes a sequence of window reads.
+
+``Stream.next_read()`` hands the front end one read operation at a time (None when done); the
+front end only runs them and iterates their points, so memory holds one window (two with prefetch)
+whatever the range.
+
+Windows are half-open and contiguous, so every raw point is read exactly once.  For a rollup, every
+window boundary inside the range is a *bucket boundary* (computed exactly as the server aligns
+buckets: see ``bucket_bounds``), so no bucket is split between two reads and the streamed buckets
+equal the one-shot read's, including the partial edge buckets.  A time window is therefore rounded
+to whole buckets (at least one); a points window means that many buckets per window.
+
+``interval=None`` streams the RAW points (the request says ``interval=raw``): the one-shot read's
+automatic rollup of ranges over two days would make no sense window by window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
+
+from tempodb._core import ops
+from tempodb._core.effects import Operation
+from tempodb._core.errors import InvalidInputError
+from tempodb._core.models import DataPoint, DataSet, Series
+from tempodb._core.query import Filter
+from tempodb._core.rollup import Function, Interval, Unit, parse_function, parse_interval
+from tempodb._core.session import Session
+from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, to_datetime
+
+__all__ = ["DEFAULT_WINDOW", "Stream", "WindowPlan", "bucket_bounds", "points", "series_points"]
+
+DEFAULT_WINDOW = timedelta(days=1)
+_EPOCH_DATE = date(1970, 1, 1)
+_EPOCH_MONDAY = date(1969, 12, 29)
+_UNIT_MS = {Unit.SECOND: 1000, Unit.MINUTE: 60_000, Unit.HOUR: 3_600_000}
+# Points windows over raw data: the first probe spans an hour; later spans follow the density seen,
+# growing at most this much per window so one sparse stretch cannot plan a huge read of a dense one.
+_FIRST_SPAN_MS = 3_600_000
+_MAX_GROWTH = 8
+
+
+@lru_cache(maxsize=1024)
+def _midnight(day: date, zone: tzinfo) -> int:
+    # fold=0: a midnight in a DST gap resolves to the first instant of that local day, as the server.
+    return epoch_ms(datetime(day.year, day.month, day.day, tzinfo=zone))
+
+
+def _month_day(index: int) -> date:
+    year, month = divmod(index, 12)
+    return date(1970 + year, month + 1, 1)
+
+
+def bucket_bounds(t: int, interval: Interval, zone: tzinfo) -> tuple[int, int]:
+    """The ``[start, end)`` epoch-ms bounds of the rollup bucket holding ``t``, as the server aligns it:
+    sec/min/hour count fixed lengths from local midnight 1970-01-01; day/week from local midnights
+    (weeks from Monday 1969-12-29); month/year from the first of the month/year, N counted from 1970.
+    """
+    n = interval.count
+    unit_ms = _UNIT_MS.get(interval.unit)
+    if unit_ms is not None:
+        size = unit_ms * n
+        start = t - (t - _midnight(_EPOCH_DATE, zone)) % size
+        return start, start + size
+    local = from_epoch_ms(t, zone).date()
+    if interval.unit is Unit.DAY or interval.unit is Unit.WEEK:
+        days = n if interval.unit is Unit.DAY else 7 * n
+        origin = _EPOCH_DATE if interval.unit is Unit.DAY else _EPOCH_MONDAY
+        offset = (local - origin).days
+        first = origin + timedelta(days=offset - offset % days)
+        return _midnight(first, zone), _midnight(first + timedelta(days=days), zone)
+    if interval.unit is Unit.MONTH:
+        index = (local.year - 1970) * 12 + local.month - 1
+        index -= index % n
+        return _midnight(_month_day(index), zone), _midnight(_month_day(index + n), zone)
+    years = local.year - 1970 - (local.year - 1970) % n
+    return _midnight(date(1970 + years, 1, 1), zone), _midnight(date(1970 + years + n, 1, 1), zone)
+
+
+class WindowPlan:
+    """Contiguous ``[start, end)`` windows in epoch ms covering a range.
+
+    ``window`` is a ``timedelta`` (a time span) or an ``int`` (about that many points per series
+    per window: exact for rollups, adapted to the density seen so far for raw data).
+    """
+
+    def __init__(
+        self, start: int, end: int, window: timedelta | int, interval: Interval | None, zone: tzinfo = UTC
+    ) -> None:
+        if isinstance(window, bool) or not isinstance(window, (timedelta, int)):
+            raise InvalidInputError(f"window must be a timedelta or a number of points, not {window!r}")
+        if isinstance(window, int):
+            if window < 1:
+                raise InvalidInputError(f"a points window must be at least 1, not {window}")
+        elif window < timedelta(milliseconds=1):
+            raise InvalidInputError(f"window must be at least one millisecond, not {window!r}")
+        self.start, self.end = start, end
+        self._cursor = start
+        self._window = window
+        self._interval = interval
+        self._zone = zone
+        self._span = _FIRST_SPAN_MS  # the next raw points-window span
+
+    def reset(self) -> None:
+        """Plan the range again from its start (the next series of a by-series stream)."""
+        self._cursor = self.start
+        self._span = _FIRST_SPAN_MS
+
+    def next(self) -> tuple[int, int] | None:
+        """The next window, or None when the range is covered (an empty range has no window)."""
+        begin = self._cursor
+        if begin >= self.end:
+            return None
+        stop = min(self._boundary(begin), self.end)
+        self._cursor = stop
+        return begin, stop
+
+    def _boundary(self, begin: int) -> int:
+        window, interval = self._window, self._interval
+        if interval is None:
+            if isinstance(window, int):
+                return begin + self._span
+            return begin + max(window // timedelta(milliseconds=1), 1)
+        if isinstance(window, int):
+            stop = bucket_bounds(begin, interval, self._zone)[1]
+            unit_ms = _UNIT_MS.get(interval.unit)
+            if unit_ms is not None:  # fixed-length buckets (days are not: DST): no need to walk them
+                return stop + (window - 1) * unit_ms * interval.count
+            for _ in range(window - 1):
+                stop = bucket_bounds(stop, interval, self._zone)[1]
+            return stop
+        stop = bucket_bounds(begin + max(window // timedelta(milliseconds=1), 1), interval, self._zone)[0]
+        # A window shorter than the bucket holding ``begin`` still covers that whole bucket.
+        return stop if stop > begin else bucket_bounds(begin, interval, self._zone)[1]
+
+    def observe(self, window: tuple[int, int], points: int) -> None:
+        """Adapt raw points windows to the density of the last window read."""
+        if self._interval is not None or not isinstance(self._window, int):
+            return
+        span = max(window[1] - window[0], 1)
+        target = self._window
+        wanted = span * _MAX_GROWTH if points <= 0 else span * target // points
+        self._span = max(1, min(wanted, span * _MAX_GROWTH))
+
+
+class Stream:
+    """One streaming read: a series (``by``/``value``) or a filter, over ``[start, end)``.
+
+    With a filter and ``by_series=True`` the series are listed first and each is read over the whole
+    range before the next; otherwise every window reads all matching series at once.
+    Arguments are validated here, before any request.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        start: datetime | date,
+        end: datetime | date,
+        *,
+        by: str | None = None,
+        value: str | None = None,
+        selection: Filter | None = None,
+        interval: str | timedelta | Interval | None = None,
+        function: str | Function | None = None,
+        tz: str | None = None,
+        window: timedelta | int = DEFAULT_WINDOW,
+        by_series: bool = False,
+    ) -> None:
+        begin, finish = to_datetime(start, "start"), to_datetime(end, "end")
+        if finish < begin:
+            raise InvalidInputError(f"end ({finish.isoformat()}) is before start ({begin.isoformat()})")
+        self._interval = parse_interval(interval)
+        self._function = parse_function(function)
+        if self._function is not None and self._interval is None:
+            raise InvalidInputError("a rollup function needs an interval (streams read raw points without one)")
+        self._tz = tz
+        zone = get_zone(tz) if tz else UTC
+        self._zone = zone
+        self.session = session
+        self.plan = WindowPlan(epoch_ms(begin), epoch_ms(finish), window, self._interval, zone)
+        # One series, or each listed series in turn, is read by id/key; else the filter per window.
+        self._per_target = by is not None or by_series
+        self._targets: list[tuple[str, str]] | None
+        if by is not None:
+            if value is None or selection is not None:
+                raise InvalidInputError("stream one series (by and value) or a filter, not both")
+            self._targets = [(by, value)]
+        else:
+            self._targets = None if by_series else []
+        self._selection = selection or Filter()
+
+    def next_read(self) -> Operation[list[DataSet]] | None:
+        """The next window's read, or None at the end.  Call again only once the last one finished."""
+        if self._targets is None:
+            return self._list_series()
+        if self._per_target and not self._targets:
+            return None
+        window = self.plan.next()
+        if window is None and self._per_target and len(self._targets) > 1:
+            self._targets.pop(0)
+            self.plan.reset()
+            window = self.plan.next()
+        return None if window is None else self._read(window)
+
+    def _list_series(self) -> Operation[list[DataSet]]:
+        found = yield from ops.get_series(self.session, self._selection)
+        self._targets = [("id", s.id) for s in found]
+        return []
+
+    def _read(self, window: tuple[int, int]) -> Operation[list[DataSet]]:
+        start, end = from_epoch_ms(window[0], self._zone), from_epoch_ms(window[1], self._zone)
+        interval = self._interval if self._interval is not None else "raw"
+        if self._per_target and self._targets:
+            by, value = self._targets[0]
+            one = yield from ops.read_one(self.session, by, value, start, end, interval, self._function, self._tz)
+            sets = [one]
+        else:
+            sets = yield from ops.read(self.session, start, end, self._selection, interval, self._function, self._tz)
+        self.plan.observe(window, max((len(s.data) for s in sets), default=0))
+        return sets
+
+
+def series_points(sets: Iterable[DataSet]) -> Iterator[tuple[Series, DataPoint]]:
+    """``(series, point)`` pairs of one window, series by series (kept lazy: no list per window)."""
+    return ((s.series, p) for s in sets for p in s.data)
+
+
+def points(sets: Iterable[DataSet]) -> Iterator[DataPoint]:
+    """The points of one window of a one-series stream."""
+    return (p for s in sets for p in s.data)

@@ -1,0 +1,346 @@
+"""Points as columns for numpy and pandas: reads decoded straight from the response body into an
+int64 array of epoch milliseconds and a float64 array of values, with no Python object per point.
+
+numpy (and pandas for ``to_pandas``) are optional: ``pip install tempodb[columnar]``.  They are
+imported inside the functions that need them; ``tempodb`` itself never imports them.
+
+The fast decoder reads the server's fixed-width timestamps (``YYYY-MM-DDTHH:MM:SS.mmm`` then ``Z``
+or ``±HH:MM``) with vectorised integer arithmetic; any other shape (another server's output)
+falls back to the model parser, so the result is the same either way, only slower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timezone
+from typing import Any
+
+import msgspec
+
+from tempodb._core.effects import Operation
+from tempodb._core.errors import InvalidInputError, ResponseError
+from tempodb._core.models import DataPoint, DataSet, Rollup, Series
+from tempodb._core.protocol import build_read_one, parse_dataset
+from tempodb._core.rollup import Function, Interval
+from tempodb._core.session import Session, call
+from tempodb._core.timestamps import epoch_ms
+
+__all__ = [
+    "Columns",
+    "columns_from_dataset",
+    "parse_columns",
+    "points_from_numpy",
+    "points_from_pandas",
+    "read_columns",
+    "to_numpy",
+    "to_pandas",
+]
+
+Moment = datetime | date
+_UTC = timezone.utc
+# Points decoded per block: bounds the decoder's scratch arrays to a few MB whatever the body size.
+_BLOCK = 1 << 16
+
+
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("tempodb.columnar needs numpy: pip install 'tempodb[columnar]'") from None
+    return numpy
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("this needs pandas: pip install 'tempodb[columnar]'") from None
+    return pandas
+
+
+class Columns:
+    """One series' points as columns: ``ts`` (int64 epoch ms, UTC) and ``values`` (float64).
+
+    ``tz`` is the zone the data was read in (for ``to_pandas``'s index); ``rollup`` as the server said.
+    """
+
+    __slots__ = ("rollup", "series", "ts", "tz", "values")
+
+    def __init__(self, series: Series, ts: Any, values: Any, tz: str = "UTC", rollup: Rollup | None = None) -> None:
+        self.series = series
+        self.ts = ts
+        self.values = values
+        self.tz = tz
+        self.rollup = rollup
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def __repr__(self) -> str:
+        return f"Columns(series={self.series.key!r}, points={len(self)}, tz={self.tz!r})"
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ts.nbytes + self.values.nbytes)
+
+    def to_numpy(self) -> tuple[Any, Any]:
+        """``(datetime64[ms] array, float64 array)``; the datetimes are UTC (numpy has no zones)."""
+        return self.ts.view("datetime64[ms]"), self.values
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.Series`` named by the series key, on a DatetimeIndex in ``tz``."""
+        pd = _pandas()
+        index = pd.DatetimeIndex(self.ts.view("datetime64[ms]")).tz_localize("UTC")
+        if self.tz not in ("UTC", ""):
+            index = index.tz_convert(_pandas_zone(self.tz))
+        return pd.Series(self.values, index=index, name=self.series.key, copy=False)
+
+
+def _pandas_zone(name: str) -> str:
+    from tempodb._core.timestamps import get_zone
+
+    zone = get_zone(name)  # legacy short names (EST, CST) -> their IANA regions
+    return getattr(zone, "key", "UTC")
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class _Head(msgspec.Struct):
+    """The data set without its points (msgspec skips ``data`` without building anything)."""
+
+    series: Series
+    rollup: Rollup | None = None
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+
+
+def read_columns(
+    session: Session, by: str, value: str, start: Moment, end: Moment,
+    interval: str | Interval | Any = None, function: str | Function | None = None, tz: str | None = None,
+) -> Operation[Columns]:  # fmt: skip
+    """The operation behind ``client.read_key_columns`` / ``read_id_columns``."""
+    request = build_read_one(session, by, value, start, end, interval, function, tz)
+    response = yield from call(session, request, repeatable=True)
+    return parse_columns(response.body, tz)
+
+
+def parse_columns(body: bytes, tz: str | None = None) -> Columns:
+    """Decode a single-series read body (``GET /series/.../data/``) into ``Columns``."""
+    try:
+        head = _HEAD.decode(_without_points(body))
+    except msgspec.DecodeError as exc:
+        raise ResponseError(f"the server's data set response could not be read: {exc}") from None
+    zone = tz or (head.rollup.tz if head.rollup is not None else "UTC")
+    scanned = _scan(body)
+    if scanned is None:
+        return columns_from_dataset(parse_dataset(body), zone)
+    return Columns(head.series, scanned[0], scanned[1], zone, head.rollup)
+
+
+def _without_points(body: bytes) -> bytes:
+    """The body with an empty ``data`` array: the head decodes without walking millions of points."""
+    begin = body.find(b'"data":[')
+    stop = body.find(b"]", begin + 8) if begin >= 0 else -1
+    return body if stop < 0 else body[: begin + 8] + body[stop:]
+
+
+def columns_from_dataset(dataset: DataSet, tz: str = "UTC") -> Columns:
+    """Columns of a model ``DataSet`` (one Python loop: the slow path, for any input)."""
+    np = _numpy()
+    data = dataset.data
+    ts = np.fromiter((epoch_ms(p.ts) for p in data), dtype=np.int64, count=len(data))
+    values = np.fromiter((float(p.value) for p in data), dtype=np.float64, count=len(data))
+    zone = tz if tz != "UTC" or dataset.rollup is None else dataset.rollup.tz
+    return Columns(dataset.series, ts, values, zone, dataset.rollup)
+
+
+def _days_from_civil(np: Any, y: Any, m: Any, d: Any) -> Any:
+    # Howard Hinnant's days_from_civil, vectorised: days since 1970-01-01 of a proleptic Gregorian date.
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22)
+_SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord("T"), 13: ord(":"), 16: ord(":"), 19: ord(".")}
+_TS_WIDTH = 30  # 23 characters, an offset of up to 6, the closing quote
+
+
+def _scan(body: bytes) -> tuple[Any, Any] | None:
+    """``(ts, values)`` from the server's exact point layout, or None when the body has another shape."""
+    np = _numpy()
+    begin = body.find(b'"data":[')
+    if begin < 0:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    begin += 8
+    stop = body.find(b"]", begin)
+    if stop < 0:
+        return None
+    seg = np.frombuffer(body, dtype=np.uint8, count=stop - begin, offset=begin)  # a view, not a copy
+    opens = np.flatnonzero(seg == ord("{"))
+    closes = np.flatnonzero(seg == ord("}"))
+    if len(opens) != len(closes) or (len(opens) and not (opens < closes).all()):
+        return None
+    ts = np.empty(len(opens), np.int64)
+    values = np.empty(len(opens), np.float64)
+    for first in range(0, len(opens), _BLOCK):
+        block = slice(first, first + _BLOCK)
+        if not _scan_block(np, seg, opens[block], closes[block], ts[block], values[block]):
+            return None
+    return ts, values
+
+
+_HEAD_MARK = b'{"t":"'
+_VALUE_MARK = b',"v":'
+
+
+def _scan_block(np: Any, seg: Any, opens: Any, closes: Any, ts_out: Any, values_out: Any) -> bool:
+    """One block of points: ``seg[opens[i]:closes[i] + 1]`` is ``{"t":"<timestamp>","v":<number>}``."""
+    if len(opens) == 0:
+        return True
+    # Work on this block's bytes only (offsets relative to it), so scratch arrays stay block-sized.
+    base = int(opens[0])
+    part = seg[base : int(closes[-1]) + 1]
+    opens, closes = opens - base, closes - base
+    if not ((closes - opens) >= 6 + 24 + 5 + 1 + 1).all():
+        return False
+    windows = np.lib.stride_tricks.sliding_window_view
+    if not (windows(part, 6)[opens] == np.frombuffer(_HEAD_MARK, np.uint8)).all():
+        return False
+    # ``closes - opens`` >= 37 keeps every 30-byte window inside the point.
+    text = windows(part, _TS_WIDTH)[opens + 6]
+    for column, char in _SEPARATORS.items():
+        if not (text[:, column] == char).all():
+            return False
+    digits = text[:, _DIGITS].astype(np.int32) - 48
+    if ((digits < 0) | (digits > 9)).any():
+        return False
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month, day = digits[:, 4] * 10 + digits[:, 5], digits[:, 6] * 10 + digits[:, 7]
+    hour, minute = digits[:, 8] * 10 + digits[:, 9], digits[:, 10] * 10 + digits[:, 11]
+    second = digits[:, 12] * 10 + digits[:, 13]
+    millis = digits[:, 14] * 100 + digits[:, 15] * 10 + digits[:, 16]
+    if ((month < 1) | (month > 12) | (day < 1) | (day > 31) | (hour > 23) | (minute > 59) | (second > 59)).any():
+        return False
+    # The offset: ``Z"`` or ``±HH:MM"``; anything else (``+0000``, more digits) is another shape.
+    mark = text[:, 23]
+    utc = mark == ord("Z")
+    quote = np.where(utc, 24, 29)
+    if not (utc | (mark == ord("+")) | (mark == ord("-"))).all():
+        return False
+    if not (text[np.arange(len(text)), quote] == ord('"')).all():
+        return False
+    offset: Any = 0
+    if not utc.all():
+        off = text[:, 24:29]
+        off_digits = off[:, [0, 1, 3, 4]].astype(np.int32) - 48
+        good = (off[:, 2] == ord(":")) & ((off_digits >= 0) & (off_digits <= 9)).all(axis=1)
+        if not (good | utc).all():
+            return False
+        minutes = (off_digits[:, 0] * 10 + off_digits[:, 1]) * 60 + off_digits[:, 2] * 10 + off_digits[:, 3]
+        offset = np.where(utc, 0, np.where(mark == ord("-"), -minutes, minutes))
+    days = _days_from_civil(np, year.astype(np.int64), month, day)
+    ts_out[:] = (((days * 24 + hour) * 60 + minute - offset) * 60 + second) * 1000 + millis
+    # Then ``,"v":<number>}``: the numbers become one JSON array (every other byte blanked) that
+    # msgspec reads in C, far faster than numpy's string casts.
+    value_at = opens + 6 + quote + 1
+    if not (windows(part, 5)[value_at] == np.frombuffer(_VALUE_MARK, np.uint8)).all():
+        return False
+    starts = value_at + 5
+    if not (closes > starts).all():
+        return False
+    numbers = part.copy()
+    # Blank each point's ``{"t":"...","v":`` prefix (36 bytes with ``Z``, 41 with an offset).
+    blank = np.lib.stride_tricks.sliding_window_view(numbers, 36, writeable=True)
+    blank[opens] = ord(" ")
+    if not utc.all():
+        np.lib.stride_tricks.sliding_window_view(numbers, 41, writeable=True)[opens[~utc]] = ord(" ")
+    numbers[closes] = ord(" ")  # the commas between points stay: a JSON array of numbers remains
+    numbers[-1] = ord("]")
+    try:
+        values_out[:] = _FLOATS.decode(b"[" + numbers.tobytes())
+    except (msgspec.DecodeError, ValueError):
+        return False
+    return True
+
+
+_FLOATS = msgspec.json.Decoder(list[float])
+
+
+# --- conversions ---------------------------------------------------------------------------------
+
+
+def _columns(source: DataSet | Columns) -> Columns:
+    if isinstance(source, Columns):
+        return source
+    if isinstance(source, DataSet):
+        return columns_from_dataset(source)
+    raise InvalidInputError(f"expected a DataSet or Columns, not {type(source).__name__}")
+
+
+def to_numpy(source: DataSet | Columns) -> tuple[Any, Any]:
+    """``(datetime64[ms] array, float64 array)`` of one data set (UTC instants)."""
+    return _columns(source).to_numpy()
+
+
+def to_pandas(source: DataSet | Columns | Iterable[DataSet | Columns] | Iterable[tuple[Series, DataPoint]]) -> Any:
+    """A ``pandas.Series`` for one data set; a ``DataFrame`` (a column per series key, union of the
+    timestamps) for a list of data sets or columns, or for a ``client.stream(...)`` of pairs."""
+    if isinstance(source, (DataSet, Columns)):
+        return _columns(source).to_pandas()
+    pd = _pandas()
+    parts: list[Columns] = []
+    pairs: dict[str, tuple[Series, list[int], list[float]]] = {}
+    for item in source:
+        if isinstance(item, tuple):
+            series, point = item
+            entry = pairs.setdefault(series.key, (series, [], []))
+            entry[1].append(epoch_ms(point.ts))
+            entry[2].append(float(point.value))
+        else:
+            parts.append(_columns(item))
+    if pairs:
+        np = _numpy()
+        parts += [Columns(s, np.array(t, np.int64), np.array(v, np.float64)) for s, t, v in pairs.values()]
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat([c.to_pandas() for c in parts], axis=1)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def points_from_numpy(ts: Any, values: Any) -> list[DataPoint]:
+    """``DataPoint``s for ``write_key``/``write_id`` from a datetime64 (or epoch-ms int) array and values.
+
+    numpy datetimes carry no zone: they are taken as UTC.  NaN values are refused when written.
+    """
+    np = _numpy()
+    stamps = np.asarray(ts)
+    if stamps.dtype.kind == "M":
+        stamps = stamps.astype("datetime64[us]")
+    elif stamps.dtype.kind in "iu":
+        stamps = stamps.astype(np.int64).view("datetime64[ms]").astype("datetime64[us]")
+    else:
+        raise InvalidInputError(f"timestamps must be datetime64 or epoch-ms integers, not {stamps.dtype}")
+    numbers = np.asarray(values, dtype=np.float64)
+    if stamps.shape != numbers.shape or stamps.ndim != 1:
+        raise InvalidInputError(f"timestamps {stamps.shape} and values {numbers.shape} must be 1-d and as long")
+    # tolist() makes the datetimes in C; only tagging them UTC is a Python loop.
+    return [DataPoint(t.replace(tzinfo=_UTC), v) for t, v in zip(stamps.tolist(), numbers.tolist(), strict=True)]
+
+
+def points_from_pandas(series: Any) -> list[DataPoint]:
+    """``DataPoint``s from a ``pandas.Series`` on a DatetimeIndex (naive means UTC)."""
+    pd = _pandas()
+    index = series.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise InvalidInputError("the series needs a DatetimeIndex")
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return points_from_numpy(index.to_numpy(dtype="datetime64[us]"), series.to_numpy(dtype="float64"))

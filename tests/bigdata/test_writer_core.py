@@ -1,0 +1,112 @@
+"""The writer's pure core, stepped with canned responses: no clock, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import msgspec
+import pytest
+
+from tempodb import ConnectError, ProtocolError, Response
+from tempodb._core.effects import Operation, Send
+from tempodb._core.retry import NO_RETRY
+from tempodb._core.session import Session
+from tempodb._core.writer import FlushResult, WriterCore
+
+T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
+Reply = Callable[[Send], Response | Exception]
+
+
+def drive(op: Operation[FlushResult], reply: Reply) -> tuple[FlushResult, list[Send]]:
+    sent: list[Send] = []
+    effect = next(op)
+    try:
+        while True:
+            assert isinstance(effect, Send)
+            sent.append(effect)
+            answer = reply(effect)
+            effect = op.throw(answer) if isinstance(answer, Exception) else op.send(answer)
+    except StopIteration as done:
+        return done.value, sent
+
+
+def session(chunk_size: int = 100) -> Session:
+    return Session("k", "s", "http://x", retry=NO_RETRY, chunk_size=chunk_size, gzip_threshold=None)
+
+
+def filled(*kinds: str) -> WriterCore:
+    core = WriterCore(max_points=1000)
+    core.add(WriterCore.point(kind, T0, i, key=f"s{i}") for i, kind in enumerate(kinds))  # type: ignore[arg-type]
+    return core
+
+
+def test_runs_keep_the_order_of_writes_and_increments() -> None:
+    core = filled("write", "write", "increment", "write")
+    flush = core.begin()
+    assert flush is not None
+    _result, sent = drive(flush.operation(session()), lambda _: Response(200))
+    assert [s.request.url.split("/v1")[1] for s in sent] == ["/multi/", "/multi/increment/", "/multi/"]
+    assert core.finish(flush).acknowledged == 4 and len(core) == 0
+    assert core.stats.sent == 4
+
+
+def test_chunks_follow_the_session_chunk_size() -> None:
+    core = filled(*["write"] * 5)
+    flush = core.begin()
+    assert flush is not None
+    _, sent = drive(flush.operation(session(chunk_size=2)), lambda _: Response(200))
+    assert [len(msgspec.json.decode(s.request.body)) for s in sent] == [2, 2, 1]
+
+
+def test_207_statuses_map_to_points() -> None:
+    core = filled("write", "write", "write")
+    flush = core.begin()
+    assert flush is not None
+    body = b'{"multistatus":[{"status":"200","messages":[]},{"status":"422","messages":["bad"]},{"status":200}]}'
+    result, _ = drive(flush.operation(session()), lambda _: Response(207, body=body))
+    core.finish(flush)
+    assert result.acknowledged == 2
+    assert [(r.point.item.v, r.status.status, r.status.messages) for r in result.refused] == [(1, 422, ["bad"])]
+    assert core.stats.failed == 1 and len(core) == 0
+
+
+@pytest.mark.parametrize("kind", ["write", "increment"])
+def test_connect_error_requeues_everything_at_the_head(kind: str) -> None:
+    core = filled(kind, kind)
+    flush = core.begin()
+    assert flush is not None
+    core.add([WriterCore.point("write", T0, 99, key="newer")])
+    result, _ = drive(flush.operation(session()), lambda _: ConnectError("refused"))
+    core.finish(flush)
+    assert result.pending == 2 and result.uncertain == [] and isinstance(result.error, ConnectError)
+    assert [p.item.v for p in core.pending] == [0, 1, 99]
+    assert core.stats.retried == 2
+
+
+def test_an_increment_that_may_have_landed_is_set_aside_never_resent() -> None:
+    core = filled("write", "increment", "increment", "write")
+    flush = core.begin()
+    assert flush is not None
+    replies = iter([Response(200), ProtocolError("reset")])
+    result, sent = drive(flush.operation(session()), lambda _: next(replies))
+    core.finish(flush)
+    assert len(sent) == 2
+    assert [p.item.v for p in result.uncertain] == [1, 2]
+    assert [p.item.v for p in core.pending] == [3]  # the write after them waits for the next flush
+    error = core.close()
+    assert error is not None
+    assert [p.item.v for p in error.points] == [3] and [p.item.v for p in error.uncertain] == [1, 2]
+
+
+def test_thresholds_count_points_since_the_last_attempt() -> None:
+    core = WriterCore(max_points=3, max_bytes=10_000)
+    core.add([WriterCore.point("write", T0, 1, key="a")] * 3)
+    assert core.due
+    flush = core.begin()
+    assert flush is not None and not core.due
+    core.finish(flush)  # nothing was sent: all three come back, but do not make a flush due again
+    assert len(core) == 3 and not core.due
+    bytes_core = WriterCore(max_points=1000, max_bytes=200)
+    bytes_core.add([WriterCore.point("write", T0, 1, key="k" * 40)] * 2)
+    assert bytes_core.due
