@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 import msgspec
 
 from tempodb._core.errors import InvalidInputError
+from tempodb._core.timestamps import epoch_ms, from_epoch_ms
 
-__all__ = ["Function", "Interval", "Unit", "auto_interval", "parse_function", "parse_interval"]
+__all__ = ["Function", "Interval", "Unit", "auto_interval", "bucket_bounds", "parse_function", "parse_interval"]
 
 
 class Unit(str, enum.Enum):
@@ -171,3 +173,57 @@ def auto_interval(start: datetime, end: datetime) -> Interval | None:
     if span <= _THIRTY_DAYS:
         return Interval(1, Unit.HOUR)
     return Interval(1, Unit.DAY)
+
+
+_EPOCH_DATE = date(1970, 1, 1)
+_EPOCH_MONDAY = date(1969, 12, 29)
+_UNIT_MS = {Unit.SECOND: 1000, Unit.MINUTE: 60_000, Unit.HOUR: 3_600_000}
+
+
+@lru_cache(maxsize=256)
+def _local_midnight(day: date, zone: tzinfo) -> int:
+    # fold=0: a midnight that falls in a DST gap resolves to the transition instant, the first
+    # moment of that local day; a repeated midnight resolves to its first occurrence.
+    return epoch_ms(datetime(day.year, day.month, day.day, tzinfo=zone))
+
+
+def _month_day(index: int) -> date:
+    year, month = divmod(index, 12)
+    return date(1970 + year, month + 1, 1)
+
+
+def bucket_bounds(t: int, interval: Interval, zone: tzinfo) -> tuple[int, int]:
+    """The ``[start, end)`` epoch-ms bounds of the rollup bucket holding ``t``, aligned in ``zone``:
+
+    - ``sec``/``min``/``hour``: fixed lengths of N units counted from the instant of local midnight,
+      1970-01-01 (so every bucket lasts exactly N units, also across DST changes);
+    - ``day``: N local days from local midnight (a 23 h or 25 h DST day is one bucket), from 1970-01-01;
+    - ``week``: N weeks starting at local midnight on Monday, counted from Monday 1969-12-29;
+    - ``month``/``year``: from local midnight on the first of the month/year, N counted from January 1970.
+    """
+    n = interval.count
+    try:
+        unit_ms = _UNIT_MS.get(interval.unit)
+        if unit_ms is not None:
+            size = unit_ms * n
+            start = t - (t - _local_midnight(_EPOCH_DATE, zone)) % size
+            return start, start + size
+        local = from_epoch_ms(t, zone).date()
+        if interval.unit is Unit.DAY or interval.unit is Unit.WEEK:
+            days = n if interval.unit is Unit.DAY else 7 * n
+            origin = _EPOCH_DATE if interval.unit is Unit.DAY else _EPOCH_MONDAY
+            offset = (local - origin).days
+            first = origin + timedelta(days=offset - offset % days)
+            return _local_midnight(first, zone), _local_midnight(first + timedelta(days=days), zone)
+        if interval.unit is Unit.MONTH:
+            index = (local.year - 1970) * 12 + local.month - 1
+            index -= index % n
+            return _local_midnight(_month_day(index), zone), _local_midnight(_month_day(index + n), zone)
+        years = local.year - 1970
+        years -= years % n
+        return (
+            _local_midnight(date(1970 + years, 1, 1), zone),
+            _local_midnight(date(1970 + years + n, 1, 1), zone),
+        )
+    except (OverflowError, ValueError):
+        raise InvalidInputError(f"rollup interval {interval} reaches outside the supported calendar") from None

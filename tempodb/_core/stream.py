@@ -18,64 +18,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, tzinfo
-from functools import lru_cache
 
 from tempodb._core import ops
 from tempodb._core.effects import Operation
 from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, DataSet, Series
 from tempodb._core.query import Filter
-from tempodb._core.rollup import Function, Interval, Unit, parse_function, parse_interval
+from tempodb._core.rollup import Function, Interval, Unit, bucket_bounds, parse_function, parse_interval
 from tempodb._core.session import Session
 from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, to_datetime
 
 __all__ = ["DEFAULT_WINDOW", "Stream", "WindowPlan", "bucket_bounds", "points", "series_points"]
 
 DEFAULT_WINDOW = timedelta(days=1)
-_EPOCH_DATE = date(1970, 1, 1)
-_EPOCH_MONDAY = date(1969, 12, 29)
-_UNIT_MS = {Unit.SECOND: 1000, Unit.MINUTE: 60_000, Unit.HOUR: 3_600_000}
+_FIXED_UNITS = (Unit.SECOND, Unit.MINUTE, Unit.HOUR)
 # Points windows over raw data: the first probe spans an hour; later spans follow the density seen,
 # growing at most this much per window so one sparse stretch cannot plan a huge read of a dense one.
 _FIRST_SPAN_MS = 3_600_000
 _MAX_GROWTH = 8
-
-
-@lru_cache(maxsize=1024)
-def _midnight(day: date, zone: tzinfo) -> int:
-    # fold=0: a midnight in a DST gap resolves to the first instant of that local day, as the server.
-    return epoch_ms(datetime(day.year, day.month, day.day, tzinfo=zone))
-
-
-def _month_day(index: int) -> date:
-    year, month = divmod(index, 12)
-    return date(1970 + year, month + 1, 1)
-
-
-def bucket_bounds(t: int, interval: Interval, zone: tzinfo) -> tuple[int, int]:
-    """The ``[start, end)`` epoch-ms bounds of the rollup bucket holding ``t``, as the server aligns it:
-    sec/min/hour count fixed lengths from local midnight 1970-01-01; day/week from local midnights
-    (weeks from Monday 1969-12-29); month/year from the first of the month/year, N counted from 1970.
-    """
-    n = interval.count
-    unit_ms = _UNIT_MS.get(interval.unit)
-    if unit_ms is not None:
-        size = unit_ms * n
-        start = t - (t - _midnight(_EPOCH_DATE, zone)) % size
-        return start, start + size
-    local = from_epoch_ms(t, zone).date()
-    if interval.unit is Unit.DAY or interval.unit is Unit.WEEK:
-        days = n if interval.unit is Unit.DAY else 7 * n
-        origin = _EPOCH_DATE if interval.unit is Unit.DAY else _EPOCH_MONDAY
-        offset = (local - origin).days
-        first = origin + timedelta(days=offset - offset % days)
-        return _midnight(first, zone), _midnight(first + timedelta(days=days), zone)
-    if interval.unit is Unit.MONTH:
-        index = (local.year - 1970) * 12 + local.month - 1
-        index -= index % n
-        return _midnight(_month_day(index), zone), _midnight(_month_day(index + n), zone)
-    years = local.year - 1970 - (local.year - 1970) % n
-    return _midnight(date(1970 + years, 1, 1), zone), _midnight(date(1970 + years + n, 1, 1), zone)
 
 
 class WindowPlan:
@@ -124,9 +84,9 @@ class WindowPlan:
             return begin + max(window // timedelta(milliseconds=1), 1)
         if isinstance(window, int):
             stop = bucket_bounds(begin, interval, self._zone)[1]
-            unit_ms = _UNIT_MS.get(interval.unit)
-            if unit_ms is not None:  # fixed-length buckets (days are not: DST): no need to walk them
-                return stop + (window - 1) * unit_ms * interval.count
+            if interval.unit in _FIXED_UNITS and interval.seconds is not None:
+                # fixed-length buckets (days are not: DST): no need to walk them
+                return stop + (window - 1) * interval.seconds * 1000
             for _ in range(window - 1):
                 stop = bucket_bounds(stop, interval, self._zone)[1]
             return stop

@@ -101,7 +101,10 @@ def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        minutes = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) >= 4 else 0)
+        hours, mins = int(digits[:2]), (int(digits[2:4]) if len(digits) >= 4 else 0)
+        if hours > 23 or mins > 59:
+            raise InvalidInputError(f"invalid timestamp {text!r}: the UTC offset must be under 24 hours")
+        minutes = hours * 60 + mins
         zone = UTC if minutes == 0 else timezone(sign * timedelta(minutes=minutes))
     try:
         naive = datetime(

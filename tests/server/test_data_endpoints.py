@@ -250,3 +250,18 @@ def test_recorded_summaries_are_reproduced(api: Any, name: str) -> None:
     assert ours["summary"]["count"] == dataset["summary"]["count"]
     for key, value in dataset["summary"].items():
         assert math.isclose(ours["summary"][key], value, rel_tol=1e-9), key
+
+
+def test_statistics_beyond_the_float_range_are_null_not_a_500(api: Any) -> None:
+    api.ok("POST", "/v1/series/key/huge/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1e308},
+                                                {"t": "2012-01-01T00:01:00Z", "v": 1e308}])
+    body = json.loads(api("GET", f"/v1/series/key/huge/data/?{DAY}").body)
+    assert body["summary"]["sum"] is None and body["summary"]["max"] == 1e308
+    rolled = json.loads(api("GET", f"/v1/series/key/huge/data/?{DAY}&interval=1hour&function=sum").body)
+    assert rolled["data"] == [{"t": "2012-01-01T00:00:00.000Z", "v": None}]
+
+
+@pytest.mark.parametrize("stamp", ["2012-01-01T00:00:00+24:00", "2012-01-01T00:00:00+05:60", "2012-01-01T00:00:00-9999"])
+def test_offsets_of_a_day_or_more_are_a_400(api: Any, stamp: str) -> None:
+    response = api("POST", "/v1/series/key/k/data/", [{"t": stamp, "v": 1}])
+    assert response.status_code == 400 and b"offset" in response.body
