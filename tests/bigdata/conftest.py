@@ -1,123 +1,22 @@
-"""Fixtures for the big-data tests: one async test body runs on the sync client (through thin
-awaitable adapters), on asyncio and on trio."""
+"""Fixtures for the big-data tests: clients of every flavour on the session's real server."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from types import TracebackType
 from typing import Any
 
 import pytest
 
-import tempodb
-import tempodb.aio
 from tempodb.testing import ServerInfo
 
-FLAVOURS = ["sync", "asyncio", "trio"]
-
-
-class SyncWriterAdapter:
-    """A sync ``Writer`` behind the async writer's face."""
-
-    def __init__(self, writer: Any) -> None:
-        self.sync = writer
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.sync, name)
-        if not callable(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return attr(*args, **kwargs)
-
-        return call
-
-    async def aclose(self) -> None:
-        self.sync.close()
-
-    async def __aenter__(self) -> SyncWriterAdapter:
-        self.sync.__enter__()
-        return self
-
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.sync.__exit__(et, e, tb)
-
-
-class SyncStreamAdapter:
-    """A sync ``PointStream`` behind the async stream's face."""
-
-    def __init__(self, stream: Any) -> None:
-        self.sync = stream
-
-    def __aiter__(self) -> SyncStreamAdapter:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            return next(self.sync)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    async def __aenter__(self) -> SyncStreamAdapter:
-        self.sync.__enter__()
-        return self
-
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.sync.__exit__(et, e, tb)
-
-
-class SyncClientAdapter:
-    """The sync client behind an awaitable face (writers and streams wrapped as well)."""
-
-    def __init__(self, client: tempodb.Client) -> None:
-        self.sync = client
-
-    def writer(self, **options: Any) -> SyncWriterAdapter:
-        return SyncWriterAdapter(self.sync.writer(**options))
-
-    def stream_key(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
-        return SyncStreamAdapter(self.sync.stream_key(*args, **kwargs))
-
-    def stream_id(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
-        return SyncStreamAdapter(self.sync.stream_id(*args, **kwargs))
-
-    def stream(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
-        return SyncStreamAdapter(self.sync.stream(*args, **kwargs))
-
-    async def aclose(self) -> None:
-        self.sync.close()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.sync, name)
-        if not callable(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return attr(*args, **kwargs)
-
-        return call
-
-
-@pytest.fixture(params=FLAVOURS)
-def flavour(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
 
 @pytest.fixture
-def anyio_backend(flavour: str) -> str:
-    return "trio" if flavour == "trio" else "asyncio"
-
-
-@pytest.fixture
-def connect(tempodb_server: ServerInfo, flavour: str) -> Callable[..., Any]:
+def connect(tempodb_server: ServerInfo, open_client: Callable[..., Any]) -> Callable[..., Any]:
     """``connect(key, secret, server=None, **options)`` -> a client of this test's flavour."""
 
     def make(key: str, secret: str, server: ServerInfo | None = None, **options: Any) -> Any:
         info = server or tempodb_server
-        args = (key, secret, info.host, info.port, False)
-        if flavour == "sync":
-            return SyncClientAdapter(tempodb.Client(*args, **options))
-        return tempodb.aio.Client(*args, **options)
+        return open_client(key, secret, info.host, info.port, False, **options)
 
     return make
 

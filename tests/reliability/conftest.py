@@ -1,8 +1,7 @@
 """Fixtures for the reliability tests: a faulty proxy in front of the real server, clients of every
 flavour (sync, asyncio, trio) pointed at it, and a direct client that reads the truth.
 
-Test bodies are written once as async functions; the sync client is wrapped in an awaitable face
-(the same idea as tests/client/conftest.py, copied rather than imported).
+Test bodies are written once as async functions (flavours and adapters: tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -17,41 +16,6 @@ from truth import FAST_RETRY, TIMEOUT
 import tempodb
 import tempodb.aio
 from tempodb.testing import ServerInfo
-
-FLAVOURS = ["sync", "asyncio", "trio"]
-
-
-class Awaitable:
-    """The sync client behind an awaitable face, so one test body drives every flavour."""
-
-    def __init__(self, client: tempodb.Client) -> None:
-        self.sync = client
-
-    async def aclose(self) -> None:
-        self.sync.close()
-
-    def __repr__(self) -> str:
-        return repr(self.sync)
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.sync, name)
-        if not callable(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return attr(*args, **kwargs)
-
-        return call
-
-
-@pytest.fixture(params=FLAVOURS)
-def flavour(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(flavour: str) -> str:
-    return "trio" if flavour == "trio" else "asyncio"
 
 
 @pytest.fixture
@@ -73,15 +37,13 @@ def direct(tempodb_server: ServerInfo, creds: tuple[str, str]) -> Iterator[tempo
 
 
 @pytest.fixture
-def connect(flavour: str) -> Callable[..., Any]:
+def connect(open_client: Callable[..., Any]) -> Callable[..., Any]:
     """``connect(key, secret, port, host=..., secure=..., **options)`` -> a client of this flavour."""
 
     def make(key: str, secret: str, port: int, *, host: str = "127.0.0.1", secure: bool = False, **options: Any) -> Any:
         options.setdefault("timeout", TIMEOUT)
         options.setdefault("retry", FAST_RETRY)
-        if flavour == "sync":
-            return Awaitable(tempodb.Client(key, secret, host, port, secure, **options))
-        return tempodb.aio.Client(key, secret, host, port, secure, **options)
+        return open_client(key, secret, host, port, secure, **options)
 
     return make
 

@@ -1,0 +1,123 @@
+"""Fixtures every client test shares: one async test body runs on the sync client (behind thin
+awaitable adapters), on asyncio and on trio.  ``open_client(key, secret, host, port, secure,
+**options)`` makes a client of the test's flavour; each directory's ``connect`` builds on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import pytest
+
+import tempodb
+import tempodb.aio
+
+FLAVOURS = ["sync", "asyncio", "trio"]
+
+
+class SyncWriterAdapter:
+    """A sync ``Writer`` behind the async writer's face."""
+
+    def __init__(self, writer: Any) -> None:
+        self.sync = writer
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.sync, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return attr(*args, **kwargs)
+
+        return call
+
+    async def aclose(self) -> None:
+        self.sync.close()
+
+    async def __aenter__(self) -> SyncWriterAdapter:
+        self.sync.__enter__()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.sync.__exit__(et, e, tb)
+
+
+class SyncStreamAdapter:
+    """A sync ``PointStream`` behind the async stream's face."""
+
+    def __init__(self, stream: Any) -> None:
+        self.sync = stream
+
+    def __aiter__(self) -> SyncStreamAdapter:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return next(self.sync)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> SyncStreamAdapter:
+        self.sync.__enter__()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.sync.__exit__(et, e, tb)
+
+
+class SyncClientAdapter:
+    """The sync client behind an awaitable face (writers and streams wrapped as well)."""
+
+    def __init__(self, client: tempodb.Client) -> None:
+        self.sync = client
+
+    def __repr__(self) -> str:
+        return repr(self.sync)  # security tests check the real client's repr
+
+    def writer(self, **options: Any) -> SyncWriterAdapter:
+        return SyncWriterAdapter(self.sync.writer(**options))
+
+    def stream_key(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
+        return SyncStreamAdapter(self.sync.stream_key(*args, **kwargs))
+
+    def stream_id(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
+        return SyncStreamAdapter(self.sync.stream_id(*args, **kwargs))
+
+    def stream(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
+        return SyncStreamAdapter(self.sync.stream(*args, **kwargs))
+
+    async def aclose(self) -> None:
+        self.sync.close()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.sync, name)
+        if not callable(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return attr(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture(params=FLAVOURS)
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def anyio_backend(flavour: str) -> str:
+    return "trio" if flavour == "trio" else "asyncio"
+
+
+@pytest.fixture
+def open_client(flavour: str) -> Callable[..., Any]:
+    """``open_client(key, secret, host, port, secure, **options)`` -> a client of this flavour."""
+
+    def make(*args: Any, **options: Any) -> Any:
+        if flavour == "sync":
+            return SyncClientAdapter(tempodb.Client(*args, **options))
+        return tempodb.aio.Client(*args, **options)
+
+    return make
