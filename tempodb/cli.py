@@ -13,13 +13,13 @@ from typing import TextIO
 
 import msgspec
 
+from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
 from tempodb._cli.csvio import parse_points, write_csv
 from tempodb._cli.progress import Mode, Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._cli.transfer import add_transfer_commands
 from tempodb._core.errors import BadRequestError, TempoDBError
 from tempodb._core.models import DataPoint, Series
-from tempodb._core.timestamps import UTC, get_zone, parse_timestamp
 from tempodb._version import __version__
 from tempodb.server import serve
 
@@ -104,10 +104,7 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    # A --tz zone also reads --start/--end given without an offset.
-    zone = get_zone(args.tz) if args.tz else UTC
-    start = parse_timestamp(args.start, zone)
-    end = parse_timestamp(args.end, zone)
+    start, end = range_from_args(args)
     with open_client(target_from_args(args)) as client:
         dataset = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
     if args.format == "json":
@@ -130,7 +127,7 @@ def _series_table(series: Sequence[Series], out: TextIO) -> None:
 
 def cmd_series(args: argparse.Namespace) -> int:
     with open_client(target_from_args(args)) as client:
-        found = client.get_series(ids=args.id, keys=args.key_filter, tags=args.tag, attributes=dict(args.attr))
+        found = client.get_series(**selection_from_args(args))
     if args.format == "json":
         sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
     else:
@@ -143,13 +140,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 # --- parser --------------------------------------------------------------------------------------
-
-
-def _attribute(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
-    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -197,11 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "without an offset they are UTC, or in --tz.",
     )
     p.add_argument("series_key", metavar="SERIES_KEY")
-    p.add_argument("--start", required=True, help="first instant, e.g. 2012-01-01 or 2012-01-01T06:00:00Z")
-    p.add_argument("--end", required=True, help="end of the range (exclusive)")
-    p.add_argument("--interval", help="rollup interval, e.g. 1hour, 5min, 1day, PT1H")
-    p.add_argument("--function", help="rollup function: mean (or avg), sum, min, max, count, stddev, ss (default with --interval: mean)")
-    p.add_argument("--tz", help="IANA time zone for rollup boundaries and output, e.g. America/Chicago")
+    add_range_arguments(p, interval_default="chosen by the server from the range")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="(default: %(default)s)")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_read)
@@ -211,13 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="list series, filtered by key, id, tag and attribute",
         description="List series. Filters of different kinds are and'ed; all of --tag and --attr must match.",
     )
-    p.add_argument("--tag", action="append", default=[], help="only series with this tag (repeatable)")
-    p.add_argument("--attr", action="append", default=[], type=_attribute, metavar="NAME=VALUE",
-                   help="only series with this attribute value (repeatable)")
-    # --key already means the API key, so the series key filter is --series-key (alias -k).
-    p.add_argument("-k", "--series-key", dest="key_filter", action="append", default=[], metavar="KEY",
-                   help="only the series with this key (repeatable)")
-    p.add_argument("--id", action="append", default=[], help="only the series with this id (repeatable)")
+    add_selection_arguments(p, "only")
     p.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_series)

@@ -19,10 +19,11 @@ from typing import IO, Any, TextIO
 
 import msgspec
 
+from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
 from tempodb._cli.progress import Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import epoch_ms, get_zone, parse_timestamp, to_datetime
+from tempodb._core.timestamps import epoch_ms, parse_timestamp
 from tempodb._core.writer import Kind
 
 __all__ = ["add_transfer_commands", "cmd_export", "cmd_import"]
@@ -36,13 +37,6 @@ def _format_of(args_format: str | None, path: str | None) -> str:
     if path and path.lower().endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     return "csv"
-
-
-def _attribute(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
-    return name, value
 
 
 def _window(text: str) -> timedelta | int:
@@ -62,9 +56,7 @@ def _progress(args: argparse.Namespace, total: int, label: str, unit: str) -> Pr
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    zone = get_zone(args.tz or "UTC")
-    start = to_datetime(parse_timestamp(args.start, zone))
-    end = to_datetime(parse_timestamp(args.end, zone))
+    start, end = range_from_args(args)
     fmt = _format_of(args.format, args.output)
     origin, total = epoch_ms(start), max((epoch_ms(end) - epoch_ms(start)) // 1000, 1)
     count = covered = 0
@@ -72,8 +64,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
         points = stack.enter_context(client.stream(
-            start, end, args.interval, args.function, ids=args.id or None, keys=args.key_filter or None,
-            tags=args.tag or None, attributes=dict(args.attr) or None, tz=args.tz, window=args.window,
+            start, end, args.interval, args.function, **selection_from_args(args), tz=args.tz, window=args.window,
         ))  # fmt: skip
         out = sys.stdout
         if args.output not in (None, "-"):
@@ -184,17 +175,8 @@ def add_transfer_commands(commands: Any) -> None:
         description="Write every point of the matching series in [START, END) as CSV 'key,t,v' or JSON lines, "
         "read window by window so memory stays flat however long the range. Raw points unless --interval.",
     )
-    p.add_argument("-k", "--series-key", dest="key_filter", action="append", default=[], metavar="KEY",
-                   help="a series to export (repeatable)")
-    p.add_argument("--id", action="append", default=[], help="a series id to export (repeatable)")
-    p.add_argument("--tag", action="append", default=[], help="export the series with this tag (repeatable)")
-    p.add_argument("--attr", action="append", default=[], type=_attribute, metavar="NAME=VALUE",
-                   help="export the series with this attribute value (repeatable)")
-    p.add_argument("--start", required=True, help="first instant, e.g. 2012-01-01")
-    p.add_argument("--end", required=True, help="end of the range (exclusive)")
-    p.add_argument("--interval", help="rollup interval, e.g. 1hour (default: raw points)")
-    p.add_argument("--function", help="rollup function (default with --interval: mean)")
-    p.add_argument("--tz", help="IANA zone for naive --start/--end, rollup buckets and the output")
+    add_selection_arguments(p, "export")
+    add_range_arguments(p, interval_default="raw points")
     p.add_argument("--window", type=_window, default=timedelta(days=1),
                    help="read this span (1day, 6hour) or about this many points per series at a time (default: 1day)")
     p.add_argument("--format", choices=FORMATS, help="csv or jsonl (default: from the file name, else csv)")
