@@ -16,11 +16,12 @@ import tempodb.aio
 FLAVOURS = ["sync", "asyncio", "trio"]
 
 
-class SyncWriterAdapter:
-    """A sync ``Writer`` behind the async writer's face."""
+class _Awaitable:
+    """A sync object behind an async face: its methods become coroutines, ``aclose`` closes it, and
+    ``async with`` enters it."""
 
-    def __init__(self, writer: Any) -> None:
-        self.sync = writer
+    def __init__(self, sync: Any) -> None:
+        self.sync = sync
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.sync, name)
@@ -35,7 +36,7 @@ class SyncWriterAdapter:
     async def aclose(self) -> None:
         self.sync.close()
 
-    async def __aenter__(self) -> SyncWriterAdapter:
+    async def __aenter__(self) -> Any:
         self.sync.__enter__()
         return self
 
@@ -43,11 +44,12 @@ class SyncWriterAdapter:
         self.sync.__exit__(et, e, tb)
 
 
-class SyncStreamAdapter:
-    """A sync ``PointStream`` behind the async stream's face."""
+class SyncWriterAdapter(_Awaitable):
+    """A sync ``Writer`` behind the async writer's face."""
 
-    def __init__(self, stream: Any) -> None:
-        self.sync = stream
+
+class SyncStreamAdapter(_Awaitable):
+    """A sync ``PointStream`` behind the async stream's face."""
 
     def __aiter__(self) -> SyncStreamAdapter:
         return self
@@ -58,19 +60,9 @@ class SyncStreamAdapter:
         except StopIteration:
             raise StopAsyncIteration from None
 
-    async def __aenter__(self) -> SyncStreamAdapter:
-        self.sync.__enter__()
-        return self
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.sync.__exit__(et, e, tb)
-
-
-class SyncClientAdapter:
+class SyncClientAdapter(_Awaitable):
     """The sync client behind an awaitable face (writers and streams wrapped as well)."""
-
-    def __init__(self, client: tempodb.Client) -> None:
-        self.sync = client
 
     def __repr__(self) -> str:
         return repr(self.sync)  # security tests check the real client's repr
@@ -86,19 +78,6 @@ class SyncClientAdapter:
 
     def stream(self, *args: Any, **kwargs: Any) -> SyncStreamAdapter:
         return SyncStreamAdapter(self.sync.stream(*args, **kwargs))
-
-    async def aclose(self) -> None:
-        self.sync.close()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.sync, name)
-        if not callable(attr):
-            return attr
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return attr(*args, **kwargs)
-
-        return call
 
 
 @pytest.fixture(params=FLAVOURS)
