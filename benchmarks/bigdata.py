@@ -79,13 +79,14 @@ def bench_writer(directory: str, n: int, batch: int) -> None:
 
 def bench_columnar(directory: str, n: int) -> None:
     from tempodb._core.protocol import build_read_one, parse_dataset
+    from tempodb._wire.keys import SeriesRef
     from tempodb.columnar import columns_from_dataset, parse_columns
 
     with tempodb.Client.local(os.path.join(directory, "columnar.db")) as client:
         end = fill(client, "c", n)
         t_models = timed(lambda: client.read_key("c", T0, end, interval="raw"))
         t_columns = timed(lambda: client.read_key_columns("c", T0, end, interval="raw"))
-        request = build_read_one(client._session, "key", "c", T0, end, "raw")
+        request = build_read_one(client._session, SeriesRef("key", "c"), T0, end, "raw")
         body = client._transport.send(request).body
     # Decoding alone (the embedded server's time to build the body is the same for both paths).
     d_models = timed(lambda: parse_dataset(body))

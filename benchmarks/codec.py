@@ -22,8 +22,10 @@ from dateutil import parser as dateutil_parser
 
 from benchmarks._common import T0_MS, Row, best_rate, points
 from tempodb import DataPoint
-from tempodb._core.protocol import check_points, parse_dataset, series_path
+from tempodb._core.protocol import check_points, parse_dataset
 from tempodb._core.session import DEFAULT_CHUNK_SIZE, make_session
+from tempodb._wire.endpoints import find
+from tempodb._wire.keys import SeriesRef
 from tempodb.server._timefmt import format_many
 
 # The 2013 way is ~50x slower; timing it on more points than this only makes the run longer.
@@ -120,7 +122,7 @@ def decode_2013(body: bytes) -> list[_OldDataPoint]:
 def run_encode(n: int, repeat: int) -> list[Row]:
     data = points(n)
     old_n = min(n, OLD_WAY_MAX_POINTS)
-    session, path = _session(), series_path("key", "bench", "data")
+    session, path = _session(), find("write_one").path_for(SeriesRef("key", "bench"))
     ours = best_rate(lambda: encode_ours(data, session, path), n, repeat=repeat)
     plain = best_rate(lambda: encode_ours_plain(data, session), n, repeat=repeat)
     old = best_rate(lambda: encode_2013(data[:old_n]), old_n, repeat=repeat)

@@ -4,7 +4,6 @@
 same calls awaited; ``Client.local(path)`` an embedded server with no setup.
 """
 
-from tempodb._core._http import Request, Response
 from tempodb._core.errors import (
     BadRequestError,
     BufferFullError,
@@ -39,8 +38,9 @@ from tempodb._core.models import (
     Summary,
 )
 from tempodb._core.retry import RetryPolicy
-from tempodb._core.rollup import Function, Interval, Unit
 from tempodb._version import __version__
+from tempodb._wire.http import Request, Response
+from tempodb._wire.intervals import Function, Interval, Unit
 from tempodb.sync import Client
 from tempodb.transports import AsyncHTTPXTransport, HTTPXTransport, Timeout
 

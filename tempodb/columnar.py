@@ -21,9 +21,11 @@ from tempodb._core.effects import Operation
 from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import DataPoint, DataSet, Rollup, Series
 from tempodb._core.protocol import build_read_one, parse_dataset
-from tempodb._core.rollup import Function, Interval
 from tempodb._core.session import Session, call
-from tempodb._core.timestamps import epoch_ms
+from tempodb._wire.endpoints import Resend, find
+from tempodb._wire.intervals import Function, Interval
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import epoch_ms
 
 __all__ = [
     "Columns",
@@ -97,7 +99,7 @@ class Columns:
 
 
 def _pandas_zone(name: str) -> str:
-    from tempodb._core.timestamps import get_zone
+    from tempodb._wire.timestamps import get_zone
 
     zone = get_zone(name)  # legacy short names (EST, CST) -> their IANA regions
     return getattr(zone, "key", "UTC")
@@ -117,12 +119,12 @@ _HEAD = msgspec.json.Decoder(_Head)
 
 
 def read_columns(
-    session: Session, by: str, value: str, start: Moment, end: Moment,
+    session: Session, series: SeriesRef, start: Moment, end: Moment,
     interval: str | Interval | Any = None, function: str | Function | None = None, tz: str | None = None,
 ) -> Operation[Columns]:  # fmt: skip
     """The operation behind ``client.read_key_columns`` / ``read_id_columns``."""
-    request = build_read_one(session, by, value, start, end, interval, function, tz)
-    response = yield from call(session, request, repeatable=True)
+    request = build_read_one(session, series, start, end, interval, function, tz)
+    response = yield from call(session, request, repeatable=find("read_one").resend is Resend.ALWAYS)
     return parse_columns(response.body, tz)
 
 

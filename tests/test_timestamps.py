@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import epoch_ms, parse_timestamp, to_datetime
+from tempodb._wire.timestamps import epoch_ms, parse_timestamp, to_datetime
 
 UTC = timezone.utc
 

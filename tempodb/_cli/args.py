@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from tempodb._core.timestamps import UTC, get_zone, parse_timestamp
+from tempodb._wire.timestamps import UTC, get_zone, parse_timestamp
 
 __all__ = ["add_range_arguments", "add_selection_arguments", "range_from_args", "selection_from_args"]
 

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, DataSet
-from tempodb._core.timestamps import parse_timestamp
+from tempodb._wire.timestamps import parse_timestamp
 
 __all__ = ["parse_points", "write_csv"]
 

@@ -23,8 +23,8 @@ from tempodb._cli.args import add_range_arguments, add_selection_arguments, rang
 from tempodb._cli.progress import Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import epoch_ms, parse_timestamp
 from tempodb._core.writer import Kind
+from tempodb._wire.timestamps import epoch_ms, parse_timestamp
 
 __all__ = ["add_transfer_commands", "cmd_export", "cmd_import"]
 
@@ -43,7 +43,7 @@ def _window(text: str) -> timedelta | int:
     """``5000`` points per window, or a span such as ``1day``/``6hour``/``PT1H``."""
     if text.isdigit():
         return int(text)
-    from tempodb._core.rollup import parse_interval
+    from tempodb._wire.intervals import parse_interval
 
     interval = parse_interval(text)
     if interval is None or interval.seconds is None:

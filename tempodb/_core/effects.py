@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import msgspec
 
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 
 __all__ = ["Effect", "Operation", "Send", "Sleep"]
 

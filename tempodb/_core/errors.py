@@ -1,7 +1,7 @@
 """Every failure the client raises, in one hierarchy.
 
     TempoDBError
-    ├── InvalidInputError (also ValueError)  bad input, refused before anything is sent
+    ├── InvalidInputError (also ValueError)  bad input, refused before anything is sent (tempodb._wire.errors)
     ├── TransportError                       no usable HTTP response
     │   ├── ConnectError                     the request provably never reached the server
     │   ├── RequestTimeoutError              no answer in time; the request may have landed
@@ -29,10 +29,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from tempodb._wire.errors import InvalidInputError, TempoDBError
+
 if TYPE_CHECKING:
-    from tempodb._core._http import Request, Response
     from tempodb._core.models import PointStatus
     from tempodb._core.writer import BufferedPoint, RefusedPoint
+    from tempodb._wire.http import Request, Response
 
 __all__ = [
     "BadRequestError",
@@ -57,14 +59,6 @@ __all__ = [
     "UndeliveredError",
     "error_for_response",
 ]
-
-
-class TempoDBError(Exception):
-    """Base of every error raised by tempodb."""
-
-
-class InvalidInputError(TempoDBError, ValueError):
-    """The arguments cannot form a valid request; nothing was sent."""
 
 
 class TransportError(TempoDBError):

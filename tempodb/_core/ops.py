@@ -1,7 +1,8 @@
 """Every TempoDB call as an operation: a generator that yields ``Send``/``Sleep`` and returns a model.
 
 Retrying, splitting large writes into chunks and turning a 207 into per-point errors are written
-here once; the sync and async clients only drive these generators.
+here once; the sync and async clients only drive these generators.  Whether a call may be resent,
+and which parser reads its answer, come from its entry in the endpoint table.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from tempodb._core._http import Request
 from tempodb._core.effects import Operation
 from tempodb._core.errors import MultiStatusError, PartialWriteError, ResponseError, TempoDBError, TransportError
 from tempodb._core.models import (
@@ -23,12 +23,15 @@ from tempodb._core.models import (
     SingleValue,
 )
 from tempodb._core.protocol import (
+    PARSERS,
     MultiItem,
     build_create_series,
+    build_delete_one_series,
     build_delete_range,
     build_delete_series,
     build_get_series,
     build_get_series_one,
+    build_points,
     build_read,
     build_read_one,
     build_single_value,
@@ -39,20 +42,14 @@ from tempodb._core.protocol import (
     check_bulk,
     check_multi,
     check_points,
-    parse_dataset,
-    parse_datasets,
-    parse_delete_summary,
     parse_multistatus,
-    parse_series,
-    parse_series_list,
-    parse_single_value,
-    parse_single_values,
-    parse_summary,
-    series_path,
 )
 from tempodb._core.query import Filter
-from tempodb._core.rollup import Function, Interval
 from tempodb._core.session import Session, call
+from tempodb._wire.endpoints import Answer, Endpoint, Resend, find
+from tempodb._wire.http import Request
+from tempodb._wire.intervals import Function, Interval
+from tempodb._wire.keys import SeriesRef
 
 T = TypeVar("T")
 Moment = datetime | date
@@ -63,46 +60,56 @@ Items = Iterable[Mapping[str, Any] | MultiItem]
 _OK = PointStatus(200)
 
 
-def _fetch(session: Session, request: Request, parse: Callable[[bytes], T]) -> Operation[T]:
-    response = yield from call(session, request, repeatable=True)
-    return parse(response.body)
+def _repeatable(endpoint: Endpoint) -> bool:
+    return endpoint.resend is Resend.ALWAYS
+
+
+def _perform(session: Session, name: str, request: Request) -> Operation[Any]:
+    """Send the request of the endpoint ``name``, resent as its table entry allows; its parsed answer."""
+    endpoint = find(name)
+    response = yield from call(session, request, repeatable=_repeatable(endpoint))
+    return PARSERS[endpoint.answer](response.body)
 
 
 # --- series ------------------------------------------------------------------------------------
 
 
 def create_series(session: Session, key: str | None = None) -> Operation[Series]:
-    # Not repeatable: a retried create whose first try landed would answer 409 for our own series.
-    response = yield from call(session, build_create_series(session, key), repeatable=False)
-    return parse_series(response.body)
+    # Not resent: a retried create whose first try landed would answer 409 for our own series.
+    return (yield from _perform(session, "create_series", build_create_series(session, key)))  # type: ignore[no-any-return]
 
 
 def get_series(session: Session, selection: Filter) -> Operation[list[Series]]:
-    return (yield from _fetch(session, build_get_series(session, selection), parse_series_list))
+    return (yield from _perform(session, "list_series", build_get_series(session, selection)))  # type: ignore[no-any-return]
 
 
-def get_series_one(session: Session, by: str, value: str) -> Operation[Series]:
-    return (yield from _fetch(session, build_get_series_one(session, by, value), parse_series))
+def get_series_one(session: Session, series: SeriesRef) -> Operation[Series]:
+    return (yield from _perform(session, "get_series", build_get_series_one(session, series)))  # type: ignore[no-any-return]
 
 
 def update_series(session: Session, series: Series) -> Operation[Series]:
-    return (yield from _fetch(session, build_update_series(session, series), parse_series))
+    return (yield from _perform(session, "update_series", build_update_series(session, series)))  # type: ignore[no-any-return]
 
 
 def delete_series(session: Session, selection: Filter, allow_truncation: bool = False) -> Operation[DeleteSummary]:
     request = build_delete_series(session, selection, allow_truncation)
-    return (yield from _fetch(session, request, parse_delete_summary))
+    return (yield from _perform(session, "delete_series", request))  # type: ignore[no-any-return]
+
+
+def delete_one_series(session: Session, series: SeriesRef) -> Operation[DeleteSummary]:
+    request = build_delete_one_series(session, series)
+    return (yield from _perform(session, "delete_one_series", request))  # type: ignore[no-any-return]
 
 
 # --- reads -------------------------------------------------------------------------------------
 
 
 def read_one(
-    session: Session, by: str, value: str, start: Moment, end: Moment,
+    session: Session, series: SeriesRef, start: Moment, end: Moment,
     interval: IntervalArg = None, function: FunctionArg = None, tz: str | None = None,
 ) -> Operation[DataSet]:
-    request = build_read_one(session, by, value, start, end, interval, function, tz)
-    return (yield from _fetch(session, request, parse_dataset))
+    request = build_read_one(session, series, start, end, interval, function, tz)
+    return (yield from _perform(session, "read_one", request))  # type: ignore[no-any-return]
 
 
 def read(
@@ -110,31 +117,31 @@ def read(
     interval: IntervalArg = None, function: FunctionArg = None, tz: str | None = None,
 ) -> Operation[list[DataSet]]:
     request = build_read(session, start, end, selection, interval, function, tz)
-    return (yield from _fetch(session, request, parse_datasets))
+    return (yield from _perform(session, "read", request))  # type: ignore[no-any-return]
 
 
 def summary_one(
-    session: Session, by: str, value: str, start: Moment, end: Moment, tz: str | None = None
+    session: Session, series: SeriesRef, start: Moment, end: Moment, tz: str | None = None
 ) -> Operation[SeriesSummary]:
-    return (yield from _fetch(session, build_summary(session, by, value, start, end, tz), parse_summary))
+    return (yield from _perform(session, "summary_one", build_summary(session, series, start, end, tz)))  # type: ignore[no-any-return]
 
 
 def single_value_one(
-    session: Session, by: str, value: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    session: Session, series: SeriesRef, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
 ) -> Operation[SingleValue]:
-    request = build_single_value_one(session, by, value, ts, direction, tz)
-    return (yield from _fetch(session, request, parse_single_value))
+    request = build_single_value_one(session, series, ts, direction, tz)
+    return (yield from _perform(session, "single_one", request))  # type: ignore[no-any-return]
 
 
 def single_value(
     session: Session, selection: Filter, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
 ) -> Operation[list[SingleValue]]:
     request = build_single_value(session, selection, ts, direction, tz)
-    return (yield from _fetch(session, request, parse_single_values))
+    return (yield from _perform(session, "single", request))  # type: ignore[no-any-return]
 
 
-def delete_range(session: Session, by: str, value: str, start: Moment, end: Moment) -> Operation[None]:
-    yield from call(session, build_delete_range(session, by, value, start, end), repeatable=True)
+def delete_range(session: Session, series: SeriesRef, start: Moment, end: Moment) -> Operation[None]:
+    yield from _perform(session, "delete_range", build_delete_range(session, series, start, end))
 
 
 # --- writes and increments ---------------------------------------------------------------------
@@ -143,10 +150,8 @@ def delete_range(session: Session, by: str, value: str, start: Moment, end: Mome
 def _chunked(
     session: Session,
     items: Sequence[Any],
+    endpoint: Endpoint,
     make: Callable[[Sequence[Any]], Request],
-    *,
-    repeatable: bool,
-    multistatus: bool,
 ) -> Operation[None]:
     """Send ``items`` in requests of at most ``session.chunk_size``; account for every index.
 
@@ -155,6 +160,8 @@ def _chunked(
     have landed raises the original error.  207 statuses are gathered across chunks.
     """
     size = session.chunk_size
+    repeatable = _repeatable(endpoint)
+    multistatus = endpoint.answer is Answer.MULTISTATUS
     statuses: list[PointStatus] = []
     refused = False
     for begin in range(0, len(items), size) or (0,):
@@ -188,49 +195,45 @@ def _chunked(
         raise MultiStatusError(statuses)
 
 
-def write_points(session: Session, by: str, value: str, data: Iterable[DataPoint]) -> Operation[None]:
+def _points(session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
+    endpoint = find(name)
     points = check_points(data)
-    path = series_path(by, value, "data")
-    yield from _chunked(
-        session, points, lambda chunk: session.request("POST", path, body=chunk), repeatable=True, multistatus=False
-    )
+    yield from _chunked(session, points, endpoint, lambda chunk: build_points(session, endpoint, series, chunk))
 
 
-def increment_points(session: Session, by: str, value: str, data: Iterable[DataPoint]) -> Operation[None]:
-    points = check_points(data)
-    path = series_path(by, value, "increment")
-    yield from _chunked(
-        session, points, lambda chunk: session.request("POST", path, body=chunk), repeatable=False, multistatus=False
-    )
+def write_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
+    yield from _points(session, "write_one", series, data)
 
 
-def _bulk(session: Session, path: str, ts: Moment, data: Items, repeatable: bool) -> Operation[None]:
+def increment_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
+    yield from _points(session, "increment_one", series, data)
+
+
+def _bulk(session: Session, name: str, ts: Moment, data: Items) -> Operation[None]:
+    endpoint = find(name)
     items = check_bulk(data)
     yield from _chunked(
-        session, items, lambda chunk: session.request("POST", path, body=bulk_body(ts, chunk)),
-        repeatable=repeatable, multistatus=False,
+        session, items, endpoint, lambda chunk: build_points(session, endpoint, None, bulk_body(ts, chunk))
     )
 
 
 def write_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]:
-    yield from _bulk(session, "/data/", ts, data, repeatable=True)
+    yield from _bulk(session, "write_bulk", ts, data)
 
 
 def increment_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]:
-    yield from _bulk(session, "/increment/", ts, data, repeatable=False)
+    yield from _bulk(session, "increment_bulk", ts, data)
 
 
-def _multi(session: Session, path: str, data: Items, repeatable: bool) -> Operation[None]:
+def _multi(session: Session, name: str, data: Items) -> Operation[None]:
+    endpoint = find(name)
     items = check_multi(data)
-    yield from _chunked(
-        session, items, lambda chunk: session.request("POST", path, body=chunk),
-        repeatable=repeatable, multistatus=True,
-    )
+    yield from _chunked(session, items, endpoint, lambda chunk: build_points(session, endpoint, None, chunk))
 
 
 def write_multi(session: Session, data: Items) -> Operation[None]:
-    yield from _multi(session, "/multi/", data, repeatable=True)
+    yield from _multi(session, "write_multi", data)
 
 
 def increment_multi(session: Session, data: Items) -> Operation[None]:
-    yield from _multi(session, "/multi/increment/", data, repeatable=False)
+    yield from _multi(session, "increment_multi", data)

@@ -1,21 +1,20 @@
-"""Everything about the TempoDB v1 wire protocol, with no I/O: build a request, parse a response.
+"""The TempoDB v1 protocol on the client's side, with no I/O: build a request, parse a response.
 
 ``build_*`` validate their arguments (raising ``InvalidInputError`` before anything is sent) and
-return a ``Request``; ``parse_*`` turn a 200 body into models.  People embedding the core in a
-transport of their own can use these directly; the operations in ``ops`` compose them.
+return a ``Request`` for an entry of the endpoint table (``tempodb._wire.endpoints``); ``parse_*``
+turn a 2xx body into models, and ``PARSERS`` says which parser reads which answer.  People
+embedding the core in a transport of their own can use these directly; ``ops`` composes them.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
-from tempodb._core._http import Request
 from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import (
     AwareDatetime,
@@ -29,19 +28,27 @@ from tempodb._core.models import (
     SingleValue,
     Summary,
 )
-from tempodb._core.query import Filter, encode_query, quote_segment, validate_id, validate_key
-from tempodb._core.rollup import Function, Interval, parse_function, parse_interval
+from tempodb._core.query import Filter
 from tempodb._core.session import Session
-from tempodb._core.timestamps import format_timestamp, get_zone, parse_timestamp, to_datetime
+from tempodb._wire.endpoints import Answer, Endpoint, find
+from tempodb._wire.http import Request
+from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.query import Pairs, check_direction, encode_query
+from tempodb._wire.timestamps import format_timestamp, get_zone, parse_timestamp, to_datetime
+from tempodb._wire.values import check_number
 
 __all__ = [
-    "Direction",
+    "PARSERS",
     "MultiItem",
+    "build",
     "build_create_series",
+    "build_delete_one_series",
     "build_delete_range",
     "build_delete_series",
     "build_get_series",
     "build_get_series_one",
+    "build_points",
     "build_read",
     "build_read_one",
     "build_single_value",
@@ -60,45 +67,28 @@ __all__ = [
     "parse_single_value",
     "parse_single_values",
     "parse_summary",
-    "series_path",
 ]
 
-T = TypeVar("T")
 Moment = datetime | date
-Direction = str
-DIRECTIONS = ("exact", "before", "after", "nearest")
 
 
-# --- paths -------------------------------------------------------------------------------------
-
-
-def series_path(by: str, value: str, suffix: str = "") -> str:
-    """``/series/id/<id>/<suffix>`` or ``/series/key/<escaped key>/<suffix>``."""
-    if by == "id":
-        segment = quote_segment(validate_id(value))
-    elif by == "key":
-        segment = quote_segment(validate_key(value))
-    else:
-        raise InvalidInputError(f"series must be addressed by 'id' or 'key', not {by!r}")
-    return f"/series/{by}/{segment}/{suffix + '/' if suffix else ''}"
+def build(
+    session: Session, endpoint: Endpoint, series: SeriesRef | None = None, query: Pairs | None = None, body: Any = None
+) -> Request:
+    """The request for ``endpoint`` (naming ``series`` in its path), with ``query`` and a JSON ``body``."""
+    if series is not None:
+        series = SeriesRef.named(series.by, series.value)  # refs are plain values: checked here, once
+    return session.request(endpoint.method, endpoint.path_for(series), encode_query(query or ()), body)
 
 
 # --- points ------------------------------------------------------------------------------------
 
 
-def _check_value(value: Any, where: str) -> int | float:
-    """A finite int or float; numpy-style numbers are converted, bools and strings refused."""
-    if type(value) is int:
-        return value
-    if type(value) is not float:
-        if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
-            raise InvalidInputError(f"{where}: value must be an int or float, not {type(value).__name__} ({value!r})")
-        value = int(value) if isinstance(value, numbers.Integral) else float(value)
-        if type(value) is int:
-            return value
-    if not math.isfinite(value):
-        raise InvalidInputError(f"{where}: value {value!r} is not finite; TempoDB stores finite numbers only")
-    return value  # type: ignore[no-any-return]
+def _number(value: Any, where: str) -> int | float:
+    try:
+        return check_number(value)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
 
 
 def _aware(ts: object, where: str) -> datetime:
@@ -110,14 +100,18 @@ def _aware(ts: object, where: str) -> datetime:
 
 
 def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
-    """Validated points, naive timestamps made UTC (copies; the caller's objects are untouched)."""
+    """Validated points, naive timestamps made UTC (copies; the caller's objects are untouched).
+
+    Values are checked as ``check_number`` does; an integer's range (64 bits, and an increment's
+    amount) is the server's to refuse (docs/protocol.md §8.1).
+    """
     points = data if isinstance(data, list) else list(data)
     out: list[DataPoint] | None = None
     isfinite = math.isfinite
     for index, point in enumerate(points):
-        # Fast path for the common case (an exact DataPoint, aware datetime, finite int or float):
-        # no calls and no error-message formatting per point, which was most of a large write's
-        # client-side cost (benchmarks/codec.py).
+        # Fast path for the common case (an exact DataPoint, aware datetime, finite int or
+        # float): no calls and no error-message formatting per point, which was most of a
+        # large write's client-side cost (benchmarks/codec.py).
         if type(point) is DataPoint:
             ts = point.ts
             value = point.value
@@ -136,7 +130,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
         ts = point.ts
         value = point.value
         checked_ts = _aware(ts, f"point {index}")
-        checked_value = _check_value(value, f"point {index}")
+        checked_value = _number(value, f"point {index}")
         if checked_ts is not ts or checked_value is not value:
             if out is None:
                 out = list(points[:index])
@@ -161,27 +155,27 @@ def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> 
     if not isinstance(raw, Mapping):
         raise InvalidInputError(f"item {index}: expected a dict with 'id' or 'key' and 'v', not {raw!r}")
     where = f"item {index}"
-    series_id, key = raw.get("id"), raw.get("key")
-    if series_id is None and key is None:
+    try:
+        series = SeriesRef.from_item(raw)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+    if series is None:
         raise InvalidInputError(f"{where}: give the series 'id' or 'key'")
     if "v" not in raw:
         raise InvalidInputError(f"{where}: give the value 'v'")
-    value = _check_value(raw["v"], where)
+    value = _number(raw["v"], where)
     ts: datetime | None = None
     if ts_required:
         if raw.get("t") is None:
             raise InvalidInputError(f"{where}: give the timestamp 't'")
         ts = _aware(raw["t"], where)
-    return MultiItem(
-        v=value,
-        t=ts,
-        id=validate_id(series_id) if series_id is not None else None,
-        key=validate_key(key) if key is not None and series_id is None else None,
-    )
+    if series.by == "id":
+        return MultiItem(v=value, t=ts, id=series.value)
+    return MultiItem(v=value, t=ts, key=series.value)
 
 
 def check_multi(data: Iterable[Mapping[str, Any] | MultiItem]) -> list[MultiItem]:
-    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); id wins over key, as on the server."""
+    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key."""
     return [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
 
 
@@ -194,27 +188,32 @@ def bulk_body(ts: Moment, items: Sequence[MultiItem]) -> dict[str, Any]:
     return {"t": _aware(ts, "ts"), "data": items}
 
 
+def build_points(session: Session, endpoint: Endpoint, series: SeriesRef | None, body: Any) -> Request:
+    """A write or increment request of already checked points (``check_points``/``check_multi``)."""
+    return build(session, endpoint, series, body=body)
+
+
 # --- series ------------------------------------------------------------------------------------
 
 
 def build_create_series(session: Session, key: str | None = None) -> Request:
-    body = {} if key is None else {"key": validate_key(key)}
-    return session.request("POST", "/series/", body=body)
+    body = {} if key is None else {"key": SeriesRef.of_key(key).value}
+    return build(session, find("create_series"), body=body)
 
 
 def build_get_series(session: Session, selection: Filter) -> Request:
-    return session.request("GET", "/series/", encode_query(selection.pairs()))
+    return build(session, find("list_series"), query=selection.pairs())
 
 
-def build_get_series_one(session: Session, by: str, value: str) -> Request:
-    return session.request("GET", series_path(by, value))
+def build_get_series_one(session: Session, series: SeriesRef) -> Request:
+    return build(session, find("get_series"), series)
 
 
 def build_update_series(session: Session, series: Series) -> Request:
     if not isinstance(series, Series):
         raise InvalidInputError(f"update_series takes a Series, not {type(series).__name__}")
     Filter(tags=series.tags, attributes=series.attributes)  # validates the element types
-    return session.request("PUT", series_path("id", series.id), body=series)
+    return build(session, find("update_series"), SeriesRef("id", series.id), body=series)
 
 
 def build_delete_series(session: Session, selection: Filter, allow_truncation: bool) -> Request:
@@ -223,13 +222,17 @@ def build_delete_series(session: Session, selection: Filter, allow_truncation: b
             "delete_series with no filter would delete every series: pass allow_truncation=True to mean it"
         )
     pairs = [*selection.pairs(), ("allow_truncation", "true" if allow_truncation else "false")]
-    return session.request("DELETE", "/series/", encode_query(pairs))
+    return build(session, find("delete_series"), query=pairs)
+
+
+def build_delete_one_series(session: Session, series: SeriesRef) -> Request:
+    return build(session, find("delete_one_series"), series)
 
 
 # --- reads -------------------------------------------------------------------------------------
 
 
-def _range(start: Moment, end: Moment) -> list[tuple[str, str]]:
+def _range(start: Moment, end: Moment) -> Pairs:
     begin, finish = _aware(start, "start"), _aware(end, "end")
     if finish < begin:
         raise InvalidInputError(f"end ({finish.isoformat()}) is before start ({begin.isoformat()})")
@@ -238,9 +241,9 @@ def _range(start: Moment, end: Moment) -> list[tuple[str, str]]:
 
 def rollup_pairs(
     interval: str | timedelta | Interval | None, function: str | Function | None, tz: str | None
-) -> list[tuple[str, str]]:
+) -> Pairs:
     """Validated rollup parameters as query pairs (empty ones are left out: the server decides)."""
-    pairs: list[tuple[str, str]] = []
+    pairs: Pairs = []
     if isinstance(interval, str) and interval.strip().lower() == "raw":
         pairs.append(("interval", "raw"))
     else:
@@ -258,16 +261,14 @@ def rollup_pairs(
 
 def build_read_one(
     session: Session,
-    by: str,
-    value: str,
+    series: SeriesRef,
     start: Moment,
     end: Moment,
     interval: str | timedelta | Interval | None = None,
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    query = encode_query(_range(start, end) + rollup_pairs(interval, function, tz))
-    return session.request("GET", series_path(by, value, "data"), query)
+    return build(session, find("read_one"), series, _range(start, end) + rollup_pairs(interval, function, tz))
 
 
 def build_read(
@@ -279,45 +280,37 @@ def build_read(
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    query = encode_query(_range(start, end) + selection.pairs() + rollup_pairs(interval, function, tz))
-    return session.request("GET", "/data/", query)
+    query = _range(start, end) + selection.pairs() + rollup_pairs(interval, function, tz)
+    return build(session, find("read"), query=query)
 
 
-def build_summary(session: Session, by: str, value: str, start: Moment, end: Moment, tz: str | None = None) -> Request:
-    query = encode_query(_range(start, end) + rollup_pairs(None, None, tz))
-    return session.request("GET", series_path(by, value, "summary"), query)
+def build_summary(session: Session, series: SeriesRef, start: Moment, end: Moment, tz: str | None = None) -> Request:
+    return build(session, find("summary_one"), series, _range(start, end) + rollup_pairs(None, None, tz))
 
 
-def _single_pairs(ts: Moment | None, direction: str, tz: str | None) -> list[tuple[str, str]]:
-    if direction not in DIRECTIONS:
-        raise InvalidInputError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+def _single_pairs(ts: Moment | None, direction: str, tz: str | None) -> Pairs:
+    checked = check_direction(str(direction))
     pairs = [] if ts is None else [("ts", format_timestamp(_aware(ts, "ts")))]
-    return [*pairs, ("direction", direction), *rollup_pairs(None, None, tz)]
+    return [*pairs, ("direction", checked), *rollup_pairs(None, None, tz)]
 
 
 def build_single_value_one(
-    session: Session, by: str, value: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
+    session: Session, series: SeriesRef, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
 ) -> Request:
-    return session.request("GET", series_path(by, value, "single"), encode_query(_single_pairs(ts, direction, tz)))
+    return build(session, find("single_one"), series, _single_pairs(ts, direction, tz))
 
 
 def build_single_value(
     session: Session, selection: Filter, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
 ) -> Request:
-    query = encode_query(selection.pairs() + _single_pairs(ts, direction, tz))
-    return session.request("GET", "/single/", query)
+    return build(session, find("single"), query=selection.pairs() + _single_pairs(ts, direction, tz))
 
 
-def build_delete_range(session: Session, by: str, value: str, start: Moment, end: Moment) -> Request:
-    return session.request("DELETE", series_path(by, value, "data"), encode_query(_range(start, end)))
+def build_delete_range(session: Session, series: SeriesRef, start: Moment, end: Moment) -> Request:
+    return build(session, find("delete_range"), series, _range(start, end))
 
 
 # --- parsers -----------------------------------------------------------------------------------
-
-_series = msgspec.json.Decoder(Series)
-_series_list = msgspec.json.Decoder(list[Series])
-_delete = msgspec.json.Decoder(DeleteSummary)
-
 
 class _FastDataSet(msgspec.Struct):
     series: Series
@@ -362,7 +355,7 @@ def _loose_time(value: str) -> datetime:
 
 def _loose_point(raw: dict[str, Any]) -> DataPoint:
     try:
-        return DataPoint(parse_timestamp(raw["t"]), _check_value(raw["v"], "response point"))
+        return DataPoint(parse_timestamp(raw["t"]), check_number(raw["v"]))
     except (KeyError, TypeError, AttributeError, InvalidInputError) as exc:
         raise ResponseError(f"the server sent a malformed point {raw!r}: {exc}") from None
 
@@ -462,3 +455,22 @@ def parse_multistatus(body: bytes) -> list[PointStatus]:
     if "multistatus" not in raw:
         raise ResponseError("the server's 207 response has no 'multistatus' list")
     return raw["multistatus"]  # type: ignore[no-any-return]
+
+
+def _empty(body: bytes) -> None:
+    return None
+
+
+#: The parser of each answer of the endpoint table (a 207's statuses are read by the write loop).
+PARSERS: dict[Answer, Callable[[bytes], Any]] = {
+    Answer.SERIES: parse_series,
+    Answer.SERIES_LIST: parse_series_list,
+    Answer.DATASET: parse_dataset,
+    Answer.DATASETS: parse_datasets,
+    Answer.SUMMARY: parse_summary,
+    Answer.SINGLE: parse_single_value,
+    Answer.SINGLES: parse_single_values,
+    Answer.DELETED: parse_delete_summary,
+    Answer.EMPTY: _empty,
+    Answer.MULTISTATUS: _empty,
+}

@@ -1,47 +1,13 @@
-"""URL pieces: a series key as one path segment, and form-encoded query strings with filters."""
+"""A series selection as the client's calls take it: lists and a dict, checked, then sent as a filter."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, urlencode
 
 from tempodb._core.errors import InvalidInputError
+from tempodb._wire.query import Pairs, SeriesFilter
 
-__all__ = ["Filter", "encode_query", "quote_segment", "validate_key"]
-
-Pairs = list[tuple[str, str]]
-
-
-def validate_key(key: object, what: str = "series key") -> str:
-    """A usable series key: a non-empty string without control characters.
-
-    The 2013 client also refused ``%``, ``^`` and non-ASCII; servers since accept them, and
-    every character is escaped on the way out, so we only refuse what no server can store.
-    """
-    if not isinstance(key, str):
-        raise InvalidInputError(f"{what} must be a string, not {type(key).__name__}")
-    if key == "":
-        raise InvalidInputError(f"{what} must not be empty")
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 or 0xD800 <= ord(c) < 0xE000 for c in key):
-        raise InvalidInputError(f"{what} {key!r} contains a control character or lone surrogate; remove it")
-    return key
-
-
-def validate_id(series_id: object) -> str:
-    if not isinstance(series_id, str) or series_id == "":
-        raise InvalidInputError(f"series id must be a non-empty string, not {series_id!r}")
-    return series_id
-
-
-def quote_segment(value: str) -> str:
-    """Percent-encode ``value`` as ONE path segment: ``ke:y/1`` -> ``ke%3Ay%2F1``, space -> ``%20``."""
-    return quote(value, safe="")
-
-
-def encode_query(pairs: Iterable[tuple[str, str]]) -> str:
-    """Form-encode ``pairs`` (``+`` for space, brackets escaped), with a leading ``?`` if not empty."""
-    text = urlencode(list(pairs))
-    return f"?{text}" if text else ""
+__all__ = ["Filter"]
 
 
 def _strings(values: Iterable[str] | str | None, what: str) -> list[str]:
@@ -86,9 +52,10 @@ class Filter:
     def __bool__(self) -> bool:
         return bool(self.ids or self.keys or self.tags or self.attributes)
 
+    @property
+    def wire(self) -> SeriesFilter:
+        """The selection as the filter both sides of the wire know."""
+        return SeriesFilter(tuple(self.ids), tuple(self.keys), tuple(self.tags), tuple(self.attributes.items()))
+
     def pairs(self) -> Pairs:
-        out: Pairs = [("id", v) for v in self.ids]
-        out += [("key", v) for v in self.keys]
-        out += [("tag", v) for v in self.tags]
-        out += [(f"attr[{k}]", v) for k, v in self.attributes.items()]
-        return out
+        return self.wire.pairs()

@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 
 import msgspec
 
-from tempodb._core._http import Response, header
+from tempodb._wire.http import Response, header
 
 __all__ = ["NO_RETRY", "RetryPolicy", "retry_after"]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import msgspec
 
-from tempodb._core._http import Request, Response
 from tempodb._core.effects import Operation, Send, Sleep
 from tempodb._core.errors import InvalidInputError, TransportError, error_for_response
 from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._version import __version__
+from tempodb._wire.http import Request, Response
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_GZIP_THRESHOLD", "Session", "base_url", "call", "make_session"]
 

@@ -24,9 +24,10 @@ from tempodb._core.effects import Operation
 from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, DataSet, Series
 from tempodb._core.query import Filter
-from tempodb._core.rollup import Function, Interval, Unit, bucket_bounds, parse_function, parse_interval
 from tempodb._core.session import Session
-from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, to_datetime
+from tempodb._wire.intervals import Function, Interval, Unit, bucket_bounds, parse_function, parse_interval
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, to_datetime
 
 __all__ = ["DEFAULT_WINDOW", "Stream", "WindowPlan", "bucket_bounds", "points", "series_points"]
 
@@ -105,7 +106,7 @@ class WindowPlan:
 
 
 class Stream:
-    """One streaming read: a series (``by``/``value``) or a filter, over ``[start, end)``.
+    """One streaming read: one ``series`` or a filter, over ``[start, end)``.
 
     With a filter and ``by_series=True`` the series are listed first and each is read over the whole
     range before the next; otherwise every window reads all matching series at once.
@@ -118,8 +119,7 @@ class Stream:
         start: datetime | date,
         end: datetime | date,
         *,
-        by: str | None = None,
-        value: str | None = None,
+        series: SeriesRef | None = None,
         selection: Filter | None = None,
         interval: str | timedelta | Interval | None = None,
         function: str | Function | None = None,
@@ -140,12 +140,12 @@ class Stream:
         self.session = session
         self.plan = WindowPlan(epoch_ms(begin), epoch_ms(finish), window, self._interval, zone)
         # One series, or each listed series in turn, is read by id/key; else the filter per window.
-        self._per_target = by is not None or by_series
-        self._targets: list[tuple[str, str]] | None
-        if by is not None:
-            if value is None or selection is not None:
-                raise InvalidInputError("stream one series (by and value) or a filter, not both")
-            self._targets = [(by, value)]
+        self._per_target = series is not None or by_series
+        self._targets: list[SeriesRef] | None
+        if series is not None:
+            if selection is not None:
+                raise InvalidInputError("stream one series or a filter, not both")
+            self._targets = [series]
         else:
             self._targets = None if by_series else []
         self._selection = selection or Filter()
@@ -165,15 +165,14 @@ class Stream:
 
     def _list_series(self) -> Operation[list[DataSet]]:
         found = yield from ops.get_series(self.session, self._selection)
-        self._targets = [("id", s.id) for s in found]
+        self._targets = [SeriesRef("id", s.id) for s in found]
         return []
 
     def _read(self, window: tuple[int, int]) -> Operation[list[DataSet]]:
         start, end = from_epoch_ms(window[0], self._zone), from_epoch_ms(window[1], self._zone)
         interval = self._interval if self._interval is not None else "raw"
         if self._per_target and self._targets:
-            by, value = self._targets[0]
-            one = yield from ops.read_one(self.session, by, value, start, end, interval, self._function, self._tz)
+            one = yield from ops.read_one(self.session, self._targets[0], start, end, interval, self._function, self._tz)
             sets = [one]
         else:
             sets = yield from ops.read(self.session, start, end, self._selection, interval, self._function, self._tz)

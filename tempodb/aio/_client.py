@@ -14,7 +14,6 @@ import anyio
 
 from tempodb._client_base import BaseClient
 from tempodb._core import ops
-from tempodb._core._http import Request, Response
 from tempodb._core.effects import Operation, Send
 from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
@@ -22,6 +21,8 @@ from tempodb._core.protocol import MultiItem
 from tempodb._core.query import Filter
 from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
 from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
+from tempodb._wire.http import Request, Response
+from tempodb._wire.keys import SeriesRef
 from tempodb.aio._stream import AsyncPointStream
 from tempodb.aio._writer import Writer, aclose_writers
 from tempodb.columnar import Columns, read_columns
@@ -111,10 +112,18 @@ class Client(BaseClient[AsyncTransport]):
         return await self._run(ops.get_series(self._session, Filter(ids, keys, tags, attributes)))
 
     async def get_series_by_id(self, series_id: str) -> Series:
-        return await self._run(ops.get_series_one(self._session, "id", series_id))
+        return await self._run(ops.get_series_one(self._session, SeriesRef("id", series_id)))
 
     async def get_series_by_key(self, series_key: str) -> Series:
-        return await self._run(ops.get_series_one(self._session, "key", series_key))
+        return await self._run(ops.get_series_one(self._session, SeriesRef("key", series_key)))
+
+    async def delete_series_by_id(self, series_id: str) -> DeleteSummary:
+        """Delete one series and all its points (``DeleteSummary(deleted=1)``)."""
+        return await self._run(ops.delete_one_series(self._session, SeriesRef("id", series_id)))
+
+    async def delete_series_by_key(self, series_key: str) -> DeleteSummary:
+        """Delete one series and all its points (``DeleteSummary(deleted=1)``)."""
+        return await self._run(ops.delete_one_series(self._session, SeriesRef("key", series_key)))
 
     async def update_series(self, series: Series) -> Series:
         return await self._run(ops.update_series(self._session, series))
@@ -151,29 +160,29 @@ class Client(BaseClient[AsyncTransport]):
         self, series_id: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> DataSet:
-        return await self._run(ops.read_one(self._session, "id", series_id, start, end, interval, function, tz))
+        return await self._run(ops.read_one(self._session, SeriesRef("id", series_id), start, end, interval, function, tz))
 
     async def read_key(
         self, series_key: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> DataSet:
-        return await self._run(ops.read_one(self._session, "key", series_key, start, end, interval, function, tz))
+        return await self._run(ops.read_one(self._session, SeriesRef("key", series_key), start, end, interval, function, tz))
 
     async def summary_id(self, series_id: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
-        return await self._run(ops.summary_one(self._session, "id", series_id, start, end, tz))
+        return await self._run(ops.summary_one(self._session, SeriesRef("id", series_id), start, end, tz))
 
     async def summary_key(self, series_key: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
-        return await self._run(ops.summary_one(self._session, "key", series_key, start, end, tz))
+        return await self._run(ops.summary_one(self._session, SeriesRef("key", series_key), start, end, tz))
 
     async def single_value_id(
         self, series_id: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
     ) -> SingleValue:
-        return await self._run(ops.single_value_one(self._session, "id", series_id, ts, direction, tz))
+        return await self._run(ops.single_value_one(self._session, SeriesRef("id", series_id), ts, direction, tz))
 
     async def single_value_key(
         self, series_key: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
     ) -> SingleValue:
-        return await self._run(ops.single_value_one(self._session, "key", series_key, ts, direction, tz))
+        return await self._run(ops.single_value_one(self._session, SeriesRef("key", series_key), ts, direction, tz))
 
     async def single_value(
         self,
@@ -191,10 +200,10 @@ class Client(BaseClient[AsyncTransport]):
     # writes, increments, deletes
 
     async def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, "id", series_id, data))
+        return await self._run(ops.write_points(self._session, SeriesRef("id", series_id), data))
 
     async def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, "key", series_key, data))
+        return await self._run(ops.write_points(self._session, SeriesRef("key", series_key), data))
 
     async def write_bulk(self, ts: Moment, data: Items) -> None:
         return await self._run(ops.write_bulk(self._session, ts, data))
@@ -203,10 +212,10 @@ class Client(BaseClient[AsyncTransport]):
         return await self._run(ops.write_multi(self._session, data))
 
     async def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.increment_points(self._session, "id", series_id, data))
+        return await self._run(ops.increment_points(self._session, SeriesRef("id", series_id), data))
 
     async def increment_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.increment_points(self._session, "key", series_key, data))
+        return await self._run(ops.increment_points(self._session, SeriesRef("key", series_key), data))
 
     async def increment_bulk(self, ts: Moment, data: Items) -> None:
         return await self._run(ops.increment_bulk(self._session, ts, data))
@@ -215,10 +224,10 @@ class Client(BaseClient[AsyncTransport]):
         return await self._run(ops.increment_multi(self._session, data))
 
     async def delete_id(self, series_id: str, start: Moment, end: Moment) -> None:
-        return await self._run(ops.delete_range(self._session, "id", series_id, start, end))
+        return await self._run(ops.delete_range(self._session, SeriesRef("id", series_id), start, end))
 
     async def delete_key(self, series_key: str, start: Moment, end: Moment) -> None:
-        return await self._run(ops.delete_range(self._session, "key", series_key, start, end))
+        return await self._run(ops.delete_range(self._session, SeriesRef("key", series_key), start, end))
 
     # big data: batching writer, streaming reads, columnar reads
 
@@ -240,7 +249,7 @@ class Client(BaseClient[AsyncTransport]):
         window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
     ) -> AsyncPointStream[DataPoint]:
         """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
-        stream = Stream(self._session, start, end, by="id", value=series_id,
+        stream = Stream(self._session, start, end, series=SeriesRef("id", series_id),
                         interval=interval, function=function, tz=tz, window=window)  # fmt: skip
         return AsyncPointStream(self._run, stream, points, prefetch)
 
@@ -250,7 +259,7 @@ class Client(BaseClient[AsyncTransport]):
         window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
     ) -> AsyncPointStream[DataPoint]:
         """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
-        stream = Stream(self._session, start, end, by="key", value=series_key,
+        stream = Stream(self._session, start, end, series=SeriesRef("key", series_key),
                         interval=interval, function=function, tz=tz, window=window)  # fmt: skip
         return AsyncPointStream(self._run, stream, points, prefetch)
 
@@ -279,11 +288,11 @@ class Client(BaseClient[AsyncTransport]):
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> Columns:
         """``read_id`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
-        return await self._run(read_columns(self._session, "id", series_id, start, end, interval, function, tz))
+        return await self._run(read_columns(self._session, SeriesRef("id", series_id), start, end, interval, function, tz))
 
     async def read_key_columns(
         self, series_key: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> Columns:
         """``read_key`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
-        return await self._run(read_columns(self._session, "key", series_key, start, end, interval, function, tz))
+        return await self._run(read_columns(self._session, SeriesRef("key", series_key), start, end, interval, function, tz))

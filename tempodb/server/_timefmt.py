@@ -3,7 +3,7 @@
 Parsing splits a wire timestamp after the minute: ``2012-01-01T00:00`` + ``:00.000Z``.  Both halves
 repeat across the points of a write (a few thousand distinct minutes, at most 60,000 distinct
 tails), so each is parsed once and then found in a dict; a timestamp is the sum of the two.  Any
-text whose halves are not in the fast shapes goes through :func:`tempodb._core.timestamps.parse_timestamp`,
+text whose halves are not in the fast shapes goes through :func:`tempodb._wire.timestamps.parse_timestamp`,
 the one lenient parser shared with the client, which also computes every cached value: the fast
 path cannot accept or read anything differently from it.
 
@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, parse_timestamp
+from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, parse_timestamp
 
 __all__ = ["format_many", "format_ms", "format_pieces", "parse_many", "parse_ms"]
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import anyio
 import anyio.to_thread
 
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine

@@ -23,10 +23,10 @@ from typing import Any, NoReturn
 
 import msgspec
 
-from tempodb._core._http import Request, Response, header
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.rollup import Function, Interval, auto_interval, parse_function
-from tempodb._core.timestamps import UTC, from_epoch_ms, get_zone
+from tempodb._wire.http import Request, Response, header
+from tempodb._wire.intervals import Function, Interval, auto_interval, parse_function
+from tempodb._wire.timestamps import UTC, from_epoch_ms, get_zone
 from tempodb.server import _gzip
 from tempodb.server._routes import ALLOWED_METHODS, Query, Route, route
 from tempodb.server._timefmt import format_ms, format_pieces, parse_many, parse_ms

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -1,7 +1,7 @@
 """Rollup buckets and folds over raw points, and the summary of a range.
 
 Buckets are calendar-aligned in the request's zone and labelled by their start (the alignment,
-``bucket_bounds``, lives in ``tempodb._core.rollup``: streaming reads plan windows with it too).
+``bucket_bounds``, lives in ``tempodb._wire.intervals``: streaming reads plan windows with it too).
 Empty buckets are omitted.  Sums use ``math.fsum``; ``ss``, the sum of squared deviations from the
 mean, is two-pass: see :func:`_squared_deviations`.
 """
@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from tempodb._core.rollup import Function, Interval, bucket_bounds
+from tempodb._wire.intervals import Function, Interval, bucket_bounds
 from tempodb.server.storage import Value
 
 __all__ = ["fold", "rollup", "summarize"]

@@ -10,7 +10,6 @@ from typing import Any, Protocol, TypeVar
 
 from tempodb._client_base import BaseClient
 from tempodb._core import ops
-from tempodb._core._http import Request, Response
 from tempodb._core.effects import Operation, Send
 from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
@@ -18,6 +17,8 @@ from tempodb._core.protocol import MultiItem
 from tempodb._core.query import Filter
 from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
 from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
+from tempodb._wire.http import Request, Response
+from tempodb._wire.keys import SeriesRef
 from tempodb.columnar import Columns, read_columns
 from tempodb.sync._stream import PointStream
 from tempodb.sync._writer import Writer, close_writers
@@ -109,10 +110,18 @@ class Client(BaseClient[SyncTransport]):
         return self._run(ops.get_series(self._session, Filter(ids, keys, tags, attributes)))
 
     def get_series_by_id(self, series_id: str) -> Series:
-        return self._run(ops.get_series_one(self._session, "id", series_id))
+        return self._run(ops.get_series_one(self._session, SeriesRef("id", series_id)))
 
     def get_series_by_key(self, series_key: str) -> Series:
-        return self._run(ops.get_series_one(self._session, "key", series_key))
+        return self._run(ops.get_series_one(self._session, SeriesRef("key", series_key)))
+
+    def delete_series_by_id(self, series_id: str) -> DeleteSummary:
+        """Delete one series and all its points (``DeleteSummary(deleted=1)``)."""
+        return self._run(ops.delete_one_series(self._session, SeriesRef("id", series_id)))
+
+    def delete_series_by_key(self, series_key: str) -> DeleteSummary:
+        """Delete one series and all its points (``DeleteSummary(deleted=1)``)."""
+        return self._run(ops.delete_one_series(self._session, SeriesRef("key", series_key)))
 
     def update_series(self, series: Series) -> Series:
         return self._run(ops.update_series(self._session, series))
@@ -149,29 +158,29 @@ class Client(BaseClient[SyncTransport]):
         self, series_id: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> DataSet:
-        return self._run(ops.read_one(self._session, "id", series_id, start, end, interval, function, tz))
+        return self._run(ops.read_one(self._session, SeriesRef("id", series_id), start, end, interval, function, tz))
 
     def read_key(
         self, series_key: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> DataSet:
-        return self._run(ops.read_one(self._session, "key", series_key, start, end, interval, function, tz))
+        return self._run(ops.read_one(self._session, SeriesRef("key", series_key), start, end, interval, function, tz))
 
     def summary_id(self, series_id: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
-        return self._run(ops.summary_one(self._session, "id", series_id, start, end, tz))
+        return self._run(ops.summary_one(self._session, SeriesRef("id", series_id), start, end, tz))
 
     def summary_key(self, series_key: str, start: Moment, end: Moment, tz: str | None = None) -> SeriesSummary:
-        return self._run(ops.summary_one(self._session, "key", series_key, start, end, tz))
+        return self._run(ops.summary_one(self._session, SeriesRef("key", series_key), start, end, tz))
 
     def single_value_id(
         self, series_id: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
     ) -> SingleValue:
-        return self._run(ops.single_value_one(self._session, "id", series_id, ts, direction, tz))
+        return self._run(ops.single_value_one(self._session, SeriesRef("id", series_id), ts, direction, tz))
 
     def single_value_key(
         self, series_key: str, ts: Moment | None = None, direction: str = "exact", tz: str | None = None
     ) -> SingleValue:
-        return self._run(ops.single_value_one(self._session, "key", series_key, ts, direction, tz))
+        return self._run(ops.single_value_one(self._session, SeriesRef("key", series_key), ts, direction, tz))
 
     def single_value(
         self,
@@ -189,10 +198,10 @@ class Client(BaseClient[SyncTransport]):
     # writes, increments, deletes
 
     def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.write_points(self._session, "id", series_id, data))
+        return self._run(ops.write_points(self._session, SeriesRef("id", series_id), data))
 
     def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.write_points(self._session, "key", series_key, data))
+        return self._run(ops.write_points(self._session, SeriesRef("key", series_key), data))
 
     def write_bulk(self, ts: Moment, data: Items) -> None:
         return self._run(ops.write_bulk(self._session, ts, data))
@@ -201,10 +210,10 @@ class Client(BaseClient[SyncTransport]):
         return self._run(ops.write_multi(self._session, data))
 
     def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.increment_points(self._session, "id", series_id, data))
+        return self._run(ops.increment_points(self._session, SeriesRef("id", series_id), data))
 
     def increment_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.increment_points(self._session, "key", series_key, data))
+        return self._run(ops.increment_points(self._session, SeriesRef("key", series_key), data))
 
     def increment_bulk(self, ts: Moment, data: Items) -> None:
         return self._run(ops.increment_bulk(self._session, ts, data))
@@ -213,10 +222,10 @@ class Client(BaseClient[SyncTransport]):
         return self._run(ops.increment_multi(self._session, data))
 
     def delete_id(self, series_id: str, start: Moment, end: Moment) -> None:
-        return self._run(ops.delete_range(self._session, "id", series_id, start, end))
+        return self._run(ops.delete_range(self._session, SeriesRef("id", series_id), start, end))
 
     def delete_key(self, series_key: str, start: Moment, end: Moment) -> None:
-        return self._run(ops.delete_range(self._session, "key", series_key, start, end))
+        return self._run(ops.delete_range(self._session, SeriesRef("key", series_key), start, end))
 
     # big data: batching writer, streaming reads, columnar reads
 
@@ -238,7 +247,7 @@ class Client(BaseClient[SyncTransport]):
         window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
     ) -> PointStream[DataPoint]:
         """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
-        stream = Stream(self._session, start, end, by="id", value=series_id,
+        stream = Stream(self._session, start, end, series=SeriesRef("id", series_id),
                         interval=interval, function=function, tz=tz, window=window)  # fmt: skip
         return PointStream(self._run, stream, points, prefetch)
 
@@ -248,7 +257,7 @@ class Client(BaseClient[SyncTransport]):
         window: timedelta | int = DEFAULT_WINDOW, prefetch: bool = False,
     ) -> PointStream[DataPoint]:
         """The points of ``[start, end)`` read window by window (raw unless ``interval``; see ``_core.stream``)."""
-        stream = Stream(self._session, start, end, by="key", value=series_key,
+        stream = Stream(self._session, start, end, series=SeriesRef("key", series_key),
                         interval=interval, function=function, tz=tz, window=window)  # fmt: skip
         return PointStream(self._run, stream, points, prefetch)
 
@@ -277,11 +286,11 @@ class Client(BaseClient[SyncTransport]):
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> Columns:
         """``read_id`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
-        return self._run(read_columns(self._session, "id", series_id, start, end, interval, function, tz))
+        return self._run(read_columns(self._session, SeriesRef("id", series_id), start, end, interval, function, tz))
 
     def read_key_columns(
         self, series_key: str, start: Moment, end: Moment,
         interval: ops.IntervalArg = None, function: ops.FunctionArg = None, tz: str | None = None,
     ) -> Columns:
         """``read_key`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
-        return self._run(read_columns(self._session, "key", series_key, start, end, interval, function, tz))
+        return self._run(read_columns(self._session, SeriesRef("key", series_key), start, end, interval, function, tz))

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from tempodb._core._http import Request, Response
 from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError
+from tempodb._wire.http import Request, Response
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
 

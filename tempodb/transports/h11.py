@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import h11
 
-from tempodb._core._http import Request, Response, header
 from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError
+from tempodb._wire.http import Request, Response, header
 
 __all__ = ["H11Transport"]
 

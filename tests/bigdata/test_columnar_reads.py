@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import tempodb
 from tempodb import columnar
 from tempodb._core.protocol import build_read_one
-from tempodb._core.timestamps import epoch_ms
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import epoch_ms
 
 ZONES = [None, "UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe"]
 LOW, HIGH = epoch_ms(datetime(1950, 1, 1)), epoch_ms(datetime(2090, 1, 1))
@@ -55,7 +56,7 @@ def test_columns_equal_the_model_path(local: tempodb.Client, stamps: list[int], 
     assert cols.ts.tolist() == [epoch_ms(p.ts) for p in model.data]
     assert cols.values.tolist() == [float(p.value) for p in model.data]
     # The fast decoder, not the fallback, produced them.
-    body = local._transport.send(build_read_one(local._session, "key", key, start, end, "raw", None, zone)).body
+    body = local._transport.send(build_read_one(local._session, SeriesRef("key", key), start, end, "raw", None, zone)).body
     assert columnar._scan(body) is not None
     series = cols.to_pandas()
     assert [t.to_pydatetime() for t in series.index] == [p.ts for p in model.data]

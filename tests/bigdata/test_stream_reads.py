@@ -14,8 +14,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tempodb
-from tempodb._core.rollup import Interval, Unit, bucket_bounds
 from tempodb._core.stream import WindowPlan
+from tempodb._wire.intervals import Interval, Unit, bucket_bounds
 
 pytestmark = pytest.mark.anyio
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tempodb._core._http import Request, Response, header
 from tempodb._core.effects import Effect, Send, Sleep
 from tempodb._core.retry import RetryPolicy
 from tempodb._core.session import DEFAULT_GZIP_THRESHOLD, Session, make_session
+from tempodb._wire.http import Request, Response, header
 
 KEY = "api-key-123"
 SECRET = "Sup3r-S3cret-Value"

@@ -24,7 +24,8 @@ from tempodb._core.protocol import (
     parse_single_values,
     parse_summary,
 )
-from tempodb._core.timestamps import UTC, parse_timestamp
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import UTC, parse_timestamp
 
 # Response bodies recorded from the real service (a copy of shared/fixtures kept with the tests).
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -295,7 +296,7 @@ def test_read_operations_return_the_parsed_fixtures() -> None:
     )
     assert [d.series.key for d in many.value] == ["demo-series"]
     one = drive(
-        ops.read_one(make(), "id", "3c9b4f3a19114a7eb670ff7c4917f315", datetime(2012, 1, 1, 6), datetime(2012, 1, 2, 6)),
+        ops.read_one(make(), SeriesRef("id", "3c9b4f3a19114a7eb670ff7c4917f315"), datetime(2012, 1, 1, 6), datetime(2012, 1, 2, 6)),
         [ok(_read("recorded-2013/read_id_and_key.json"))],
     )
     assert len(one.value.data) == 1440

@@ -21,6 +21,7 @@ from tempodb._core.errors import (
 )
 from tempodb._core.models import DataPoint
 from tempodb._core.session import Session
+from tempodb._wire.keys import SeriesRef
 
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
 N = 10
@@ -40,12 +41,12 @@ def values_sent(body: Any) -> list[int]:
 
 
 WRITES = {
-    "write_points": lambda s: ops.write_points(s, "key", "k", POINTS),
+    "write_points": lambda s: ops.write_points(s, SeriesRef("key", "k"), POINTS),
     "write_bulk": lambda s: ops.write_bulk(s, T0, BULK),
     "write_multi": lambda s: ops.write_multi(s, MULTI),
 }
 INCREMENTS = {
-    "increment_points": lambda s: ops.increment_points(s, "id", "a", POINTS),
+    "increment_points": lambda s: ops.increment_points(s, SeriesRef("id", "a"), POINTS),
     "increment_bulk": lambda s: ops.increment_bulk(s, T0, BULK),
     "increment_multi": lambda s: ops.increment_multi(s, MULTI),
 }
@@ -63,7 +64,7 @@ def test_split_into_ceil_n_over_size_requests_in_order(name: str) -> None:
 
 @pytest.mark.parametrize(("count", "requests"), [(1, 1), (3, 1), (4, 2), (6, 2), (7, 3)])
 def test_request_count_boundaries(count: int, requests: int) -> None:
-    run = drive(ops.write_points(chunked(), "key", "k", POINTS[:count]), [ok()] * requests)
+    run = drive(ops.write_points(chunked(), SeriesRef("key", "k"), POINTS[:count]), [ok()] * requests)
     assert sum(len(body_json(r)) for r in run.requests) == count
 
 
@@ -73,12 +74,12 @@ def test_bulk_chunks_each_carry_the_timestamp() -> None:
 
 
 def test_default_chunk_size_sends_one_request(session: Session) -> None:
-    run = drive(ops.write_points(session, "key", "k", POINTS), [ok()])
+    run = drive(ops.write_points(session, SeriesRef("key", "k"), POINTS), [ok()])
     assert len(body_json(run.requests[0])) == N
 
 
 def test_retries_happen_inside_a_chunk() -> None:
-    run = drive(ops.write_points(chunked(), "key", "k", POINTS), [ok(), status(503), ok(), ok(), ok()])
+    run = drive(ops.write_points(chunked(), SeriesRef("key", "k"), POINTS), [ok(), status(503), ok(), ok(), ok()])
     assert run.error is None
     assert run.sleeps == [0.1]
     assert [values_sent(body_json(r)) for r in run.requests] == [[0, 1, 2], [3, 4, 5], [3, 4, 5], [6, 7, 8], [9]]

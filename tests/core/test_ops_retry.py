@@ -31,6 +31,7 @@ from tempodb._core.models import DataPoint, Series
 from tempodb._core.query import Filter
 from tempodb._core.retry import NO_RETRY, RetryPolicy, retry_after
 from tempodb._core.session import Session
+from tempodb._wire.keys import SeriesRef
 
 T0 = datetime(2012, 1, 1)
 T1 = datetime(2012, 1, 2)
@@ -42,28 +43,28 @@ OpFactory = Callable[[Session], Any]
 
 # Calls that are safe to repeat, with the body their 200 answer carries.
 REPEATABLE: dict[str, tuple[OpFactory, bytes]] = {
-    "read_id": (lambda s: ops.read_one(s, "id", "a", T0, T1), DATASET),
-    "read_key": (lambda s: ops.read_one(s, "key", "k", T0, T1), DATASET),
+    "read_id": (lambda s: ops.read_one(s, SeriesRef("id", "a"), T0, T1), DATASET),
+    "read_key": (lambda s: ops.read_one(s, SeriesRef("key", "k"), T0, T1), DATASET),
     "read": (lambda s: ops.read(s, T0, T1, Filter(keys=["k"])), b"[]"),
     "get_series": (lambda s: ops.get_series(s, Filter()), b"[]"),
-    "get_series_one": (lambda s: ops.get_series_one(s, "key", "k"), SERIES),
+    "get_series_one": (lambda s: ops.get_series_one(s, SeriesRef("key", "k")), SERIES),
     "single_value": (lambda s: ops.single_value(s, Filter()), b"[]"),
     "summary": (
-        lambda s: ops.summary_one(s, "key", "k", T0, T1),
+        lambda s: ops.summary_one(s, SeriesRef("key", "k"), T0, T1),
         b'{"series":' + SERIES + b',"start":"2012-01-01T00:00:00Z","end":"2012-01-02T00:00:00Z","summary":{}}',
     ),
-    "write_id": (lambda s: ops.write_points(s, "id", "a", POINTS), b""),
-    "write_key": (lambda s: ops.write_points(s, "key", "k", POINTS), b""),
+    "write_id": (lambda s: ops.write_points(s, SeriesRef("id", "a"), POINTS), b""),
+    "write_key": (lambda s: ops.write_points(s, SeriesRef("key", "k"), POINTS), b""),
     "write_bulk": (lambda s: ops.write_bulk(s, T0, [{"key": "k", "v": 1}]), b""),
     "write_multi": (lambda s: ops.write_multi(s, [{"t": T0, "key": "k", "v": 1}]), b""),
-    "delete_range": (lambda s: ops.delete_range(s, "key", "k", T0, T1), b""),
+    "delete_range": (lambda s: ops.delete_range(s, SeriesRef("key", "k"), T0, T1), b""),
     "delete_series": (lambda s: ops.delete_series(s, Filter(tags=["x"])), b'{"deleted":1}'),
     "update_series": (lambda s: ops.update_series(s, Series("a", "k")), SERIES),
 }
 
 INCREMENTS: dict[str, OpFactory] = {
-    "increment_id": lambda s: ops.increment_points(s, "id", "a", POINTS),
-    "increment_key": lambda s: ops.increment_points(s, "key", "k", POINTS),
+    "increment_id": lambda s: ops.increment_points(s, SeriesRef("id", "a"), POINTS),
+    "increment_key": lambda s: ops.increment_points(s, SeriesRef("key", "k"), POINTS),
     "increment_bulk": lambda s: ops.increment_bulk(s, T0, [{"key": "k", "v": 1}, {"id": "a", "v": 2}]),
     "increment_multi": lambda s: ops.increment_multi(s, [{"t": T0, "key": "k", "v": 1}, {"t": T1, "id": "a", "v": 2}]),
 }
@@ -102,20 +103,20 @@ def test_repeatable_calls_retry_transport_errors(name: str, error: type[Transpor
 def test_backoff_sleeps_come_from_the_injected_jitter() -> None:
     jitter = Jitter(0.25, 1.0, 0.0, 0.75)
     session = make(retry=policy(base=1.0, cap=100.0, budget=100.0, jitter=jitter))
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [status(503)] * 4 + [ok(DATASET)])
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [status(503)] * 4 + [ok(DATASET)])
     assert run.sleeps == [0.25, 2.0, 0.0, 6.0]  # jitter x base x 2**n
     assert jitter.calls == 4
 
 
 def test_each_wait_is_capped() -> None:
     session = make(retry=policy(attempts=6, base=1.0, cap=3.0, budget=100.0, jitter=Jitter(1.0)))
-    run = drive(ops.write_points(session, "key", "k", POINTS), [status(502)] * 5 + [ok()])
+    run = drive(ops.write_points(session, SeriesRef("key", "k"), POINTS), [status(502)] * 5 + [ok()])
     assert run.sleeps == [1.0, 2.0, 3.0, 3.0, 3.0]
 
 
 def test_attempts_are_counted_and_the_typed_error_raised() -> None:
     session = make(retry=policy(attempts=3))
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [status(503, "down")] * 3)
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [status(503, "down")] * 3)
     assert isinstance(run.error, ServerError)
     assert run.error.status_code == 503 and run.error.message == "down"
     assert run.sleeps == [0.1, 0.2]
@@ -124,7 +125,7 @@ def test_attempts_are_counted_and_the_typed_error_raised() -> None:
 
 def test_budget_stops_retrying() -> None:
     session = make(retry=policy(attempts=10, base=1.0, cap=100.0, budget=2.5, jitter=Jitter(1.0)))
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [status(504), status(504)])
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [status(504), status(504)])
     assert run.sleeps == [1.0]  # the next wait (2.0) would exceed the 2.5 s budget
     assert isinstance(run.error, ServerError) and run.error.status_code == 504
 
@@ -132,7 +133,7 @@ def test_budget_stops_retrying() -> None:
 def test_budget_gives_up_with_the_transport_error_itself() -> None:
     session = make(retry=policy(attempts=10, base=1.0, cap=100.0, budget=3.0, jitter=Jitter(1.0)))
     last = RequestTimeoutError("slow")
-    run = drive(ops.write_points(session, "key", "k", POINTS), [ConnectError("refused"), ProtocolError("cut"), last])
+    run = drive(ops.write_points(session, SeriesRef("key", "k"), POINTS), [ConnectError("refused"), ProtocolError("cut"), last])
     assert run.sleeps == [1.0, 2.0]
     assert run.error is last
     assert last.request == run.requests[-1]
@@ -140,21 +141,21 @@ def test_budget_gives_up_with_the_transport_error_itself() -> None:
 
 def test_retry_after_seconds_replaces_the_backoff() -> None:
     run = drive(
-        ops.read_one(make(), "key", "k", T0, T1),
+        ops.read_one(make(), SeriesRef("key", "k"), T0, T1),
         [status(429, headers={"Retry-After": "7"}), status(503, headers={"retry-after": "0"}), ok(DATASET)],
     )
     assert run.sleeps == [7.0, 0.0]
 
 
 def test_retry_after_beyond_the_cap_gives_up_at_once() -> None:
-    run = drive(ops.read_one(make(), "key", "k", T0, T1), [status(429, "slow down", {"Retry-After": "3600"})])
+    run = drive(ops.read_one(make(), SeriesRef("key", "k"), T0, T1), [status(429, "slow down", {"Retry-After": "3600"})])
     assert isinstance(run.error, RateLimitedError)
     assert run.sleeps == []
 
 
 def test_retry_after_counts_against_the_budget() -> None:
     session = make(retry=policy(cap=10.0, budget=12.0))
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [status(429, headers={"Retry-After": "8"})] * 2)
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [status(429, headers={"Retry-After": "8"})] * 2)
     assert run.sleeps == [8.0]  # a second 8 s wait would pass the 12 s budget
     assert isinstance(run.error, RateLimitedError)
 
@@ -163,10 +164,10 @@ def test_retry_after_http_date_uses_the_injected_clock() -> None:
     when = "Wed, 21 Oct 2015 07:28:00 GMT"
     now = parsedate_to_datetime(when).timestamp() - 4.5
     session = make(clock=lambda: now)
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [status(503, headers={"Retry-After": when}), ok(DATASET)])
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [status(503, headers={"Retry-After": when}), ok(DATASET)])
     assert run.sleeps == [4.5]
     past = drive(
-        ops.read_one(make(clock=lambda: now + 100), "key", "k", T0, T1),
+        ops.read_one(make(clock=lambda: now + 100), SeriesRef("key", "k"), T0, T1),
         [status(503, headers={"Retry-After": when}), ok(DATASET)],
     )
     assert past.sleeps == [0.0]
@@ -178,7 +179,7 @@ def test_retry_after_date_without_clock_or_garbage_falls_back_to_backoff() -> No
     assert retry_after(status(503, headers={"Retry-After": "soon"}), 0.0) is None
     assert retry_after(status(503), 0.0) is None
     assert retry_after(status(503, headers={"Retry-After": "-5"}), 0.0) == 0.0
-    run = drive(ops.read_one(make(), "key", "k", T0, T1), [status(503, headers={"Retry-After": "soon"}), ok(DATASET)])
+    run = drive(ops.read_one(make(), SeriesRef("key", "k"), T0, T1), [status(503, headers={"Retry-After": "soon"}), ok(DATASET)])
     assert run.sleeps == [0.1]
 
 
@@ -191,7 +192,7 @@ def test_a_policy_given_without_clock_gets_the_clients_clock() -> None:
 def test_retry_false_never_retries(step: Any) -> None:
     session = make(retry=False)
     assert session.retry == NO_RETRY
-    run = drive(ops.read_one(session, "key", "k", T0, T1), [step])
+    run = drive(ops.read_one(session, SeriesRef("key", "k"), T0, T1), [step])
     assert run.sleeps == [] and len(run.requests) == 1
     assert isinstance(run.error, (HTTPError, TransportError))
 
@@ -257,5 +258,5 @@ def test_create_series_is_retried_when_nothing_was_sent() -> None:
 
 def test_transport_errors_carry_the_request() -> None:
     failure = ConnectError("refused")
-    run = drive(ops.read_one(make(retry=False), "key", "k", T0, T1), [failure])
+    run = drive(ops.read_one(make(retry=False), SeriesRef("key", "k"), T0, T1), [failure])
     assert run.error is failure and failure.request == run.requests[0]

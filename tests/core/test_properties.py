@@ -22,11 +22,12 @@ from tempodb._core.protocol import (
     build_read_one,
     parse_dataset,
     parse_datasets,
-    series_path,
 )
 from tempodb._core.query import Filter
-from tempodb._core.rollup import Function, Interval, Unit, auto_interval, parse_function
-from tempodb._core.timestamps import UTC, format_timestamp, parse_timestamp
+from tempodb._wire.endpoints import ENDPOINTS, Endpoint, find, route
+from tempodb._wire.intervals import Function, Interval, Unit, auto_interval, parse_function
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import UTC, format_timestamp, parse_timestamp
 
 SESSION = make()
 FAST = settings(max_examples=60, deadline=None)
@@ -79,7 +80,7 @@ KEY_2013 = re.compile(r"^[a-zA-Z0-9\.:;\-_/\\ ]*$")
 
 
 def _segment(key: str) -> str:
-    path = series_path("key", key, "data")
+    path = find("write_one").path_for(SeriesRef("key", key))
     assert path.startswith("/series/key/") and path.endswith("/data/")
     return path[len("/series/key/") : -len("/data/")]
 
@@ -89,7 +90,7 @@ def _check_key(key: str) -> None:
     assert unquote(segment) == key
     assert not set(segment) & set("/?# +[]&")  # only escapes, never raw separators
     assert re.fullmatch(r"[A-Za-z0-9_.~%-]*", segment)
-    request = build_read_one(SESSION, "key", key, datetime(2012, 1, 1), datetime(2012, 1, 2))
+    request = build_read_one(SESSION, SeriesRef("key", key), datetime(2012, 1, 1), datetime(2012, 1, 2))
     url = urlsplit(request.url)
     assert url.path == f"/v1/series/key/{segment}/data/" and url.fragment == ""
     assert dict(parse_qsl(url.query))["start"] == "2012-01-01T00:00:00+00:00"
@@ -106,6 +107,24 @@ def test_any_valid_key_round_trips_through_the_path(key: str) -> None:
 def test_every_2013_key_round_trips(key: str) -> None:
     assert KEY_2013.match(key)
     _check_key(key)
+
+
+@FAST
+@given(valid_keys, st.sampled_from([e for e in ENDPOINTS if e.names_series and "key" in e.by]))
+def test_the_server_routes_every_path_the_client_builds(key: str, endpoint: Endpoint) -> None:
+    # Client path building and server routing both come from the endpoint table: inverse by law.
+    ref = SeriesRef("key", key)
+    found = route("/v1" + endpoint.path_for(ref))
+    assert found is not None and found.series == ref and found.endpoint(endpoint.method) == endpoint
+
+
+@FAST
+@given(st.text(min_size=1).filter(lambda k: any(unicodedata.category(c) == "Cc" for c in k)))
+def test_client_and_server_refuse_the_same_keys(key: str) -> None:
+    with pytest.raises(InvalidInputError, match="control character"):
+        build_read_one(SESSION, SeriesRef("key", key), datetime(2012, 1, 1), datetime(2012, 1, 2))
+    with pytest.raises(InvalidInputError, match="control character"):
+        route("/v1" + find("get_series").path_for(SeriesRef("key", key)))
 
 
 # --- filters -----------------------------------------------------------------------------------
@@ -241,7 +260,7 @@ def test_every_spelling_is_the_same_instant(instant: datetime, offset_minutes: i
 
 def test_sub_minute_offsets_are_sent_as_utc() -> None:
     moment = datetime(1900, 1, 2, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam"))
-    request = build_read_one(SESSION, "key", "k", moment, moment)
+    request = build_read_one(SESSION, SeriesRef("key", "k"), moment, moment)
     start = dict(parse_qsl(urlsplit(request.url).query))["start"]
     assert start == "1900-01-02T11:40:28+00:00"
     assert parse_timestamp(start) == moment

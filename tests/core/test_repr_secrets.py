@@ -10,7 +10,6 @@ import pytest
 from core_driver import KEY, SECRET, drive, make, ok, status
 
 from tempodb._core import ops
-from tempodb._core._http import Request
 from tempodb._core.effects import Send
 from tempodb._core.errors import (
     ConnectError,
@@ -22,6 +21,8 @@ from tempodb._core.errors import (
     TempoDBError,
 )
 from tempodb._core.models import DataPoint
+from tempodb._wire.http import Request
+from tempodb._wire.keys import SeriesRef
 
 TOKEN = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 T0 = datetime(2012, 1, 1)
@@ -41,7 +42,7 @@ def test_session_repr() -> None:
 
 
 def test_request_repr_redacts_authorization() -> None:
-    run = drive(ops.write_points(make(), "key", "k", [DataPoint(T0, 1)]), [ok()])
+    run = drive(ops.write_points(make(), SeriesRef("key", "k"), [DataPoint(T0, 1)]), [ok()])
     [request] = run.requests
     assert request.headers["Authorization"] == f"Basic {TOKEN}"  # the real header still travels
     for text in (repr(request), str(request), repr(Send(request)), repr(run.effects), f"{request!r}"):
@@ -72,9 +73,9 @@ ERROR_STEPS: list[Any] = [
 @pytest.mark.parametrize(
     "factory",
     [
-        lambda s: ops.read_one(s, "key", "k", T0, datetime(2012, 1, 2)),
+        lambda s: ops.read_one(s, SeriesRef("key", "k"), T0, datetime(2012, 1, 2)),
         lambda s: ops.create_series(s, "k"),
-        lambda s: ops.increment_points(s, "key", "k", [DataPoint(T0, 1)]),
+        lambda s: ops.increment_points(s, SeriesRef("key", "k"), [DataPoint(T0, 1)]),
     ],
     ids=["read", "create", "increment"],
 )
@@ -92,7 +93,7 @@ def test_errors_never_show_the_secret(factory: Any, step: Any) -> None:
 
 def test_error_that_echoes_the_authorization_header_is_shown_only_as_the_server_sent_it() -> None:
     # The server's own text is quoted verbatim; the client adds nothing secret to it.
-    run = drive(ops.get_series_one(make(retry=False), "key", "k"), [status(403)])
+    run = drive(ops.get_series_one(make(retry=False), SeriesRef("key", "k")), [status(403)])
     assert isinstance(run.error, HTTPError)
     assert_secret_free(str(run.error))
     assert "GET /v1/series/key/k/" in str(run.error)

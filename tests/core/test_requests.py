@@ -14,13 +14,14 @@ import pytest
 from core_driver import KEY, SECRET, body_bytes, body_json, drive, make, ok, path_of, query_of
 
 from tempodb._core import ops
-from tempodb._core._http import Request
 from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, Series
 from tempodb._core.query import Filter
-from tempodb._core.rollup import Function, Interval, Unit
 from tempodb._core.session import Session, base_url
 from tempodb._version import __version__
+from tempodb._wire.http import Request
+from tempodb._wire.intervals import Function, Interval, Unit
+from tempodb._wire.keys import SeriesRef
 
 START = datetime(2012, 3, 27)  # naive, as the 2013 client's tests pass them: means UTC
 END = datetime(2012, 3, 28)
@@ -71,8 +72,8 @@ def test_get_series_with_every_filter(session: Session) -> None:
 
 
 def test_get_one_series_by_id_and_key(session: Session) -> None:
-    assert one_request(ops.get_series_one(session, "id", "abc"), SERIES_JSON).url == "http://tempo.test/v1/series/id/abc/"
-    by_key = one_request(ops.get_series_one(session, "key", "ke:y/1"), SERIES_JSON)
+    assert one_request(ops.get_series_one(session, SeriesRef("id", "abc")), SERIES_JSON).url == "http://tempo.test/v1/series/id/abc/"
+    by_key = one_request(ops.get_series_one(session, SeriesRef("key", "ke:y/1")), SERIES_JSON)
     assert by_key.url == "http://tempo.test/v1/series/key/ke%3Ay%2F1/"
 
 
@@ -104,24 +105,24 @@ def test_delete_series_without_filter_is_refused_unless_truncation_allowed(sessi
 
 
 def test_read_id_exact_url(session: Session) -> None:
-    request = one_request(ops.read_one(session, "id", "id", START, END), DATASET_JSON)
+    request = one_request(ops.read_one(session, SeriesRef("id", "id"), START, END), DATASET_JSON)
     assert request.method == "GET"
     assert request.url == f"http://tempo.test/v1/series/id/id/data/?start={START_Q}&end={END_Q}"
     assert request.body == b""
 
 
 def test_read_key_escapes_the_key_as_one_segment(session: Session) -> None:
-    request = one_request(ops.read_one(session, "key", "ke:y/1", START, END), DATASET_JSON)
+    request = one_request(ops.read_one(session, SeriesRef("key", "ke:y/1"), START, END), DATASET_JSON)
     assert path_of(request) == "/v1/series/key/ke%3Ay%2F1/data/"
-    spaced = one_request(ops.read_one(session, "key", "my key", START, END), DATASET_JSON)
+    spaced = one_request(ops.read_one(session, SeriesRef("key", "my key"), START, END), DATASET_JSON)
     assert path_of(spaced) == "/v1/series/key/my%20key/data/"
-    odd = one_request(ops.read_one(session, "key", "a b^d&e?f/g#h+i%j", START, END), DATASET_JSON)
+    odd = one_request(ops.read_one(session, SeriesRef("key", "a b^d&e?f/g#h+i%j"), START, END), DATASET_JSON)
     assert path_of(odd) == "/v1/series/key/a%20b%5Ed%26e%3Ff%2Fg%23h%2Bi%25j/data/"
 
 
 def test_read_one_with_rollup_parameters(session: Session) -> None:
     request = one_request(
-        ops.read_one(session, "key", "k", START, END, interval="1hour", function="avg", tz="America/Chicago"),
+        ops.read_one(session, SeriesRef("key", "k"), START, END, interval="1hour", function="avg", tz="America/Chicago"),
         DATASET_JSON,
     )
     assert query_of(request) == [
@@ -142,19 +143,19 @@ def test_read_one_with_rollup_parameters(session: Session) -> None:
     ],
 )
 def test_interval_spellings_are_normalised(session: Session, interval: Any, sent: str) -> None:
-    request = one_request(ops.read_one(session, "key", "k", START, END, interval=interval), DATASET_JSON)
+    request = one_request(ops.read_one(session, SeriesRef("key", "k"), START, END, interval=interval), DATASET_JSON)
     assert dict(query_of(request))["interval"] == sent
 
 
 def test_empty_rollup_arguments_are_left_out(session: Session) -> None:
-    request = one_request(ops.read_one(session, "key", "k", START, END, interval="", function="", tz=""), DATASET_JSON)
+    request = one_request(ops.read_one(session, SeriesRef("key", "k"), START, END, interval="", function="", tz=""), DATASET_JSON)
     assert [name for name, _ in query_of(request)] == ["start", "end"]
 
 
 def test_function_enum_and_case(session: Session) -> None:
-    request = one_request(ops.read_one(session, "key", "k", START, END, function=Function.STDDEV), DATASET_JSON)
+    request = one_request(ops.read_one(session, SeriesRef("key", "k"), START, END, function=Function.STDDEV), DATASET_JSON)
     assert dict(query_of(request))["function"] == "stddev"
-    upper = one_request(ops.read_one(session, "key", "k", START, END, function="MEAN"), DATASET_JSON)
+    upper = one_request(ops.read_one(session, SeriesRef("key", "k"), START, END, function="MEAN"), DATASET_JSON)
     assert dict(query_of(upper))["function"] == "mean"
 
 
@@ -171,23 +172,23 @@ def test_read_many(session: Session) -> None:
 def test_aware_and_date_bounds(session: Session) -> None:
     minus5 = timezone(timedelta(hours=-5))
     request = one_request(
-        ops.read_one(session, "key", "k", datetime(2012, 1, 1, 4, tzinfo=minus5), date(2012, 1, 2)), DATASET_JSON
+        ops.read_one(session, SeriesRef("key", "k"), datetime(2012, 1, 1, 4, tzinfo=minus5), date(2012, 1, 2)), DATASET_JSON
     )
     assert query_of(request)[:2] == [("start", "2012-01-01T04:00:00-05:00"), ("end", "2012-01-02T00:00:00+00:00")]
 
 
 def test_summary_and_single_value_requests(session: Session) -> None:
     summary_body = b'{"series":' + SERIES_JSON + b',"start":"2012-03-27T00:00:00Z","end":"2012-03-28T00:00:00Z","summary":{}}'
-    request = one_request(ops.summary_one(session, "key", "k", START, END, tz="UTC"), summary_body)
+    request = one_request(ops.summary_one(session, SeriesRef("key", "k"), START, END, tz="UTC"), summary_body)
     assert path_of(request) == "/v1/series/key/k/summary/"
     assert query_of(request) == [
         ("start", "2012-03-27T00:00:00+00:00"), ("end", "2012-03-28T00:00:00+00:00"), ("tz", "UTC"),
     ]
     single_body = b'{"series":' + SERIES_JSON + b',"data":null}'
-    one = one_request(ops.single_value_one(session, "id", "abc", START, "before"), single_body)
+    one = one_request(ops.single_value_one(session, SeriesRef("id", "abc"), START, "before"), single_body)
     assert path_of(one) == "/v1/series/id/abc/single/"
     assert query_of(one) == [("ts", "2012-03-27T00:00:00+00:00"), ("direction", "before")]
-    now = one_request(ops.single_value_one(session, "key", "k"), single_body)
+    now = one_request(ops.single_value_one(session, SeriesRef("key", "k")), single_body)
     assert query_of(now) == [("direction", "exact")]
     many = one_request(ops.single_value(session, Filter(tags=["t"]), START, "nearest", "EST"), b"[]")
     assert path_of(many) == "/v1/single/"
@@ -197,11 +198,11 @@ def test_summary_and_single_value_requests(session: Session) -> None:
 
 
 def test_delete_range(session: Session) -> None:
-    request = one_request(ops.delete_range(session, "key", "ke:y/1", START, END))
+    request = one_request(ops.delete_range(session, SeriesRef("key", "ke:y/1"), START, END))
     assert request.method == "DELETE"
     assert request.url == f"http://tempo.test/v1/series/key/ke%3Ay%2F1/data/?start={START_Q}&end={END_Q}"
     assert "Content-Type" not in request.headers
-    same = one_request(ops.delete_range(session, "id", "abc", START, START))  # start == end: one point
+    same = one_request(ops.delete_range(session, SeriesRef("id", "abc"), START, START))  # start == end: one point
     assert dict(query_of(same))["start"] == dict(query_of(same))["end"]
 
 
@@ -216,22 +217,22 @@ POINTS_JSON = [{"t": "2012-03-27T00:00:00Z", "v": 12.34}, {"t": "2012-03-27T00:0
     [("id", "abc", "/v1/series/id/abc/"), ("key", "ke:y/1", "/v1/series/key/ke%3Ay%2F1/")],
 )
 def test_write_and_increment_points(session: Session, by: str, value: str, path: str) -> None:
-    write = one_request(ops.write_points(session, by, value, POINTS))
+    write = one_request(ops.write_points(session, SeriesRef(by, value), POINTS))
     assert (write.method, path_of(write)) == ("POST", path + "data/")
     assert body_json(write) == POINTS_JSON
-    increment = one_request(ops.increment_points(session, by, value, POINTS))
+    increment = one_request(ops.increment_points(session, SeriesRef(by, value), POINTS))
     assert (increment.method, path_of(increment)) == ("POST", path + "increment/")
     assert body_json(increment) == POINTS_JSON
 
 
 def test_write_keeps_int_and_float_apart(session: Session) -> None:
-    request = one_request(ops.write_points(session, "key", "k", [DataPoint(date(2012, 1, 1), 3), DataPoint(date(2012, 1, 2), 3.0)]))
+    request = one_request(ops.write_points(session, SeriesRef("key", "k"), [DataPoint(date(2012, 1, 1), 3), DataPoint(date(2012, 1, 2), 3.0)]))
     assert request.body == b'[{"t":"2012-01-01T00:00:00Z","v":3},{"t":"2012-01-02T00:00:00Z","v":3.0}]'
 
 
 def test_the_callers_points_are_not_modified(session: Session) -> None:
     naive = DataPoint(datetime(2012, 1, 1), 1)
-    one_request(ops.write_points(session, "key", "k", [naive]))
+    one_request(ops.write_points(session, SeriesRef("key", "k"), [naive]))
     assert naive.ts.tzinfo is None
 
 
@@ -274,9 +275,9 @@ def test_multi_write_and_increment(session: Session) -> None:
 def test_headers_on_every_request(session: Session) -> None:
     token = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
     get = one_request(ops.get_series(session, Filter()), b"[]")
-    post = one_request(ops.write_points(session, "key", "k", POINTS))
+    post = one_request(ops.write_points(session, SeriesRef("key", "k"), POINTS))
     put = one_request(ops.update_series(session, Series("a", "k")), SERIES_JSON)
-    delete = one_request(ops.delete_range(session, "key", "k", START, END))
+    delete = one_request(ops.delete_range(session, SeriesRef("key", "k"), START, END))
     for request in (get, post, put, delete):
         assert request.headers["Authorization"] == f"Basic {token}"
         assert request.headers["User-Agent"] == f"tempodb-python/{__version__}"
@@ -299,7 +300,7 @@ def test_user_agent_version_is_the_package_version() -> None:
 def test_large_bodies_are_gzipped() -> None:
     session = make(gzip_threshold=200)
     points = [DataPoint(datetime(2012, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=i), i * 1.5) for i in range(50)]
-    request = one_request(ops.write_points(session, "key", "k", points))
+    request = one_request(ops.write_points(session, SeriesRef("key", "k"), points))
     assert request.headers["Content-Encoding"] == "gzip"
     assert request.headers["Content-Type"] == "application/json"
     assert gzip.decompress(request.body) == msgspec.json.encode(points)
@@ -308,11 +309,11 @@ def test_large_bodies_are_gzipped() -> None:
 
 
 def test_small_bodies_and_disabled_gzip_stay_plain() -> None:
-    small = one_request(ops.write_points(make(gzip_threshold=10_000), "key", "k", POINTS))
+    small = one_request(ops.write_points(make(gzip_threshold=10_000), SeriesRef("key", "k"), POINTS))
     assert "Content-Encoding" not in small.headers
     assert json.loads(small.body) == POINTS_JSON
     points = [DataPoint(datetime(2012, 1, 1) + timedelta(minutes=i), i) for i in range(500)]
-    never = one_request(ops.write_points(make(gzip_threshold=None), "key", "k", points))
+    never = one_request(ops.write_points(make(gzip_threshold=None), SeriesRef("key", "k"), points))
     assert "Content-Encoding" not in never.headers
     assert len(json.loads(never.body)) == 500
 

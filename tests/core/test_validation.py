@@ -18,8 +18,9 @@ from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, Series
 from tempodb._core.query import Filter
 from tempodb._core.retry import RetryPolicy
-from tempodb._core.rollup import Interval, Unit
 from tempodb._core.session import Session, make_session
+from tempodb._wire.intervals import Interval, Unit
+from tempodb._wire.keys import SeriesRef
 
 T0 = datetime(2012, 1, 1)
 T1 = datetime(2012, 1, 2)
@@ -46,9 +47,9 @@ BAD_VALUES = [math.nan, math.inf, -math.inf, True, False, "1", None, b"1", [1], 
 @pytest.mark.parametrize(
     "make_op",
     [
-        lambda pts: ops.write_points(S, "key", "k", pts),
-        lambda pts: ops.write_points(S, "id", "abc", pts),
-        lambda pts: ops.increment_points(S, "key", "k", pts),
+        lambda pts: ops.write_points(S, SeriesRef("key", "k"), pts),
+        lambda pts: ops.write_points(S, SeriesRef("id", "abc"), pts),
+        lambda pts: ops.increment_points(S, SeriesRef("key", "k"), pts),
     ],
     ids=["write_key", "write_id", "increment_key"],
 )
@@ -72,18 +73,18 @@ class Level(enum.IntEnum):
 
 def test_numeric_types_that_are_real_numbers_are_accepted(session: Session) -> None:
     points = [DataPoint(T0, Fraction(1, 2)), DataPoint(T1, Level.HIGH)]  # type: ignore[arg-type]
-    run = drive(ops.write_points(session, "key", "k", points), [ok()])
+    run = drive(ops.write_points(session, SeriesRef("key", "k"), points), [ok()])
     assert run.requests[0].body == b'[{"t":"2012-01-01T00:00:00Z","v":0.5},{"t":"2012-01-02T00:00:00Z","v":3}]'
 
 
 @pytest.mark.parametrize("ts", ["2012-01-01T00:00:00Z", 1325376000, None], ids=repr)
 def test_bad_point_timestamps(ts: object) -> None:
-    refused(ops.write_points(S, "key", "k", [DataPoint(ts, 1)]), "timestamp")  # type: ignore[arg-type]
+    refused(ops.write_points(S, SeriesRef("key", "k"), [DataPoint(ts, 1)]), "timestamp")  # type: ignore[arg-type]
 
 
 def test_points_must_be_datapoints() -> None:
-    refused(ops.write_points(S, "key", "k", [(T0, 1)]), "DataPoint")  # type: ignore[list-item]
-    refused(ops.write_points(S, "key", "k", [{"t": T0, "v": 1}]), "DataPoint")  # type: ignore[list-item]
+    refused(ops.write_points(S, SeriesRef("key", "k"), [(T0, 1)]), "DataPoint")  # type: ignore[list-item]
+    refused(ops.write_points(S, SeriesRef("key", "k"), [{"t": T0, "v": 1}]), "DataPoint")  # type: ignore[list-item]
 
 
 def test_multi_item_shape() -> None:
@@ -106,30 +107,30 @@ def test_bulk_timestamp(ts: object) -> None:
 
 
 def test_end_before_start() -> None:
-    refused(ops.read_one(S, "key", "k", T1, T0), "before start")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T1, T0), "before start")
     refused(ops.read(S, T1, T0, Filter()), "before start")
-    refused(ops.delete_range(S, "key", "k", T1, T0), "before start")
-    refused(ops.summary_one(S, "key", "k", T1, T0), "before start")
+    refused(ops.delete_range(S, SeriesRef("key", "k"), T1, T0), "before start")
+    refused(ops.summary_one(S, SeriesRef("key", "k"), T1, T0), "before start")
 
 
 def test_bounds_must_be_datetimes() -> None:
-    refused(ops.read_one(S, "key", "k", "2012-01-01", T1), "start")  # type: ignore[arg-type]
-    refused(ops.read_one(S, "key", "k", T0, None), "end")  # type: ignore[arg-type]
-    refused(ops.delete_range(S, "key", "k", 0, T1), "start")  # type: ignore[arg-type]
+    refused(ops.read_one(S, SeriesRef("key", "k"), "2012-01-01", T1), "start")  # type: ignore[arg-type]
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, None), "end")  # type: ignore[arg-type]
+    refused(ops.delete_range(S, SeriesRef("key", "k"), 0, T1), "start")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     "interval", ["1fortnight", "0min", "-1hour", "hour", "5", "1.5hour", "P1Y2M", "P", "PT", "PT0M", "raw data", "x"]
 )
 def test_unknown_interval(interval: str) -> None:
-    refused(ops.read_one(S, "key", "k", T0, T1, interval=interval), "interval")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, interval=interval), "interval")
     refused(ops.read(S, T0, T1, Filter(), interval=interval), "interval")
 
 
 def test_interval_of_other_types() -> None:
-    refused(ops.read_one(S, "key", "k", T0, T1, interval=5), "interval")  # type: ignore[arg-type]
-    refused(ops.read_one(S, "key", "k", T0, T1, interval=timedelta(seconds=1.5)), "interval")
-    refused(ops.read_one(S, "key", "k", T0, T1, interval=timedelta(0)), "interval")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, interval=5), "interval")  # type: ignore[arg-type]
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, interval=timedelta(seconds=1.5)), "interval")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, interval=timedelta(0)), "interval")
     with pytest.raises(InvalidInputError):
         Interval(0, Unit.HOUR)
     with pytest.raises(InvalidInputError):
@@ -138,34 +139,34 @@ def test_interval_of_other_types() -> None:
 
 @pytest.mark.parametrize("function", ["median", "average", "sum2", 3])
 def test_unknown_function(function: Any) -> None:
-    refused(ops.read_one(S, "key", "k", T0, T1, function=function), "function")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, function=function), "function")
 
 
 @pytest.mark.parametrize("tz", ["Mars/Olympus", "America/Chicag", "+05:00", "../etc/passwd"])
 def test_unknown_time_zone(tz: str) -> None:
-    refused(ops.read_one(S, "key", "k", T0, T1, tz=tz), "time zone")
+    refused(ops.read_one(S, SeriesRef("key", "k"), T0, T1, tz=tz), "time zone")
     refused(ops.read(S, T0, T1, Filter(), tz=tz), "time zone")
-    refused(ops.single_value_one(S, "key", "k", tz=tz), "time zone")
-    refused(ops.summary_one(S, "key", "k", T0, T1, tz=tz), "time zone")
+    refused(ops.single_value_one(S, SeriesRef("key", "k"), tz=tz), "time zone")
+    refused(ops.summary_one(S, SeriesRef("key", "k"), T0, T1, tz=tz), "time zone")
 
 
 @pytest.mark.parametrize("direction", ["exactly", "EXACT", "", "prev", None])
 def test_bad_direction(direction: Any) -> None:
-    refused(ops.single_value_one(S, "key", "k", T0, direction), "direction")
+    refused(ops.single_value_one(S, SeriesRef("key", "k"), T0, direction), "direction")
     refused(ops.single_value(S, Filter(), T0, direction), "direction")
 
 
 def test_single_value_timestamp_must_be_a_datetime() -> None:
-    refused(ops.single_value_one(S, "key", "k", "2012-01-01"), "ts")  # type: ignore[arg-type]
+    refused(ops.single_value_one(S, SeriesRef("key", "k"), "2012-01-01"), "ts")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("key", ["", None, 42, b"key"], ids=repr)
 def test_bad_key(key: Any) -> None:
-    refused(ops.read_one(S, "key", key, T0, T1), "key")
-    refused(ops.write_points(S, "key", key, [DataPoint(T0, 1)]), "key")
-    refused(ops.increment_points(S, "key", key, [DataPoint(T0, 1)]), "key")
-    refused(ops.delete_range(S, "key", key, T0, T1), "key")
-    refused(ops.single_value_one(S, "key", key), "key")
+    refused(ops.read_one(S, SeriesRef("key", key), T0, T1), "key")
+    refused(ops.write_points(S, SeriesRef("key", key), [DataPoint(T0, 1)]), "key")
+    refused(ops.increment_points(S, SeriesRef("key", key), [DataPoint(T0, 1)]), "key")
+    refused(ops.delete_range(S, SeriesRef("key", key), T0, T1), "key")
+    refused(ops.single_value_one(S, SeriesRef("key", key)), "key")
     refused(ops.write_multi(S, [{"t": T0, "key": key, "v": 1}] if key is not None else [{"t": T0, "v": 1}]))
     if key is not None:
         refused(ops.create_series(S, key), "key")
@@ -174,23 +175,23 @@ def test_bad_key(key: Any) -> None:
 @pytest.mark.parametrize("key", ["a\x00b", "line\nbreak", "tab\there", "del\x7f", "\x1b[31m", "cr\r"], ids=repr)
 def test_control_characters_in_keys(key: str) -> None:
     refused(ops.create_series(S, key), "control character")
-    refused(ops.write_points(S, "key", key, [DataPoint(T0, 1)]), "control character")
-    refused(ops.read_one(S, "key", key, T0, T1), "control character")
+    refused(ops.write_points(S, SeriesRef("key", key), [DataPoint(T0, 1)]), "control character")
+    refused(ops.read_one(S, SeriesRef("key", key), T0, T1), "control character")
     refused(ops.write_multi(S, [{"t": T0, "key": key, "v": 1}]), "control character")
     refused(ops.write_bulk(S, T0, [{"key": key, "v": 1}]), "control character")
 
 
 @pytest.mark.parametrize("series_id", ["", None, 7], ids=repr)
 def test_bad_id(series_id: Any) -> None:
-    refused(ops.read_one(S, "id", series_id, T0, T1), "series id")
-    refused(ops.write_points(S, "id", series_id, [DataPoint(T0, 1)]), "series id")
-    refused(ops.get_series_one(S, "id", series_id), "series id")
+    refused(ops.read_one(S, SeriesRef("id", series_id), T0, T1), "series id")
+    refused(ops.write_points(S, SeriesRef("id", series_id), [DataPoint(T0, 1)]), "series id")
+    refused(ops.get_series_one(S, SeriesRef("id", series_id)), "series id")
 
 
 def test_series_must_be_addressed_by_id_or_key() -> None:
-    refused(ops.read_one(S, "name", "k", T0, T1), "'id' or 'key'")
-    refused(ops.write_points(S, "ID", "k", [DataPoint(T0, 1)]), "'id' or 'key'")
-    refused(ops.get_series_one(S, "", "k"), "'id' or 'key'")
+    refused(ops.read_one(S, SeriesRef("name", "k"), T0, T1), "'id' or 'key'")  # type: ignore[arg-type]
+    refused(ops.write_points(S, SeriesRef("ID", "k"), [DataPoint(T0, 1)]), "'id' or 'key'")  # type: ignore[arg-type]
+    refused(ops.get_series_one(S, SeriesRef("", "k")), "'id' or 'key'")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("field", ["ids", "keys", "tags"])
@@ -229,5 +230,5 @@ def test_retry_setting_and_credentials() -> None:
 
 
 def test_dates_are_accepted_where_datetimes_are(session: Session) -> None:
-    run = drive(ops.delete_range(session, "key", "k", date(2012, 1, 1), date(2012, 1, 1)), [ok()])
+    run = drive(ops.delete_range(session, SeriesRef("key", "k"), date(2012, 1, 1), date(2012, 1, 1)), [ok()])
     assert len(run.requests) == 1 and run.error is None

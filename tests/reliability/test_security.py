@@ -26,7 +26,7 @@ from tempodb import (
     Series,
     UnauthorizedError,
 )
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 from tempodb.testing import ServerInfo, run_server
 from tempodb.transports import AsyncHTTPXTransport, HTTPXTransport
 

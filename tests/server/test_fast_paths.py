@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempodb._core._http import Request
 from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, parse_timestamp
+from tempodb._wire.http import Request
+from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, parse_timestamp
 from tempodb.server import _gzip
 from tempodb.server import engine as engine_module
 from tempodb.server._timefmt import format_many, format_pieces, parse_many, parse_ms

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tempodb._core._http import Request
+from tempodb._wire.http import Request
 from tempodb.server import Engine, open_engine
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 from tempodb.server import open_engine
 
 UTC = timezone.utc

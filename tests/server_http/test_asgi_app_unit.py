@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tempodb._core._http import Request, Response
+from tempodb._wire.http import Request, Response
 from tempodb.server.asgi import create_app
 from tempodb.server.engine import open_engine
 from tempodb.server.local import AsyncLocalTransport, LocalTransport

@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import msgspec
 
-from tempodb._core.errors import InvalidInputError
-from tempodb._core.timestamps import epoch_ms, from_epoch_ms
+from tempodb._wire.errors import InvalidInputError
+from tempodb._wire.timestamps import epoch_ms, from_epoch_ms
 
 __all__ = ["Function", "Interval", "Unit", "auto_interval", "bucket_bounds", "parse_function", "parse_interval"]
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tempodb._core.errors import InvalidInputError
+from tempodb._wire.errors import InvalidInputError
 
 __all__ = [
     "UTC",
