@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from tempodb._core.effects import Operation
 from tempodb._core.errors import MultiStatusError, PartialWriteError, ResponseError, TempoDBError, TransportError
@@ -51,7 +51,6 @@ from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval
 from tempodb._wire.keys import SeriesRef
 
-T = TypeVar("T")
 Moment = datetime | date
 IntervalArg = str | timedelta | Interval | None
 FunctionArg = str | Function | None

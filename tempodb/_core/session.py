@@ -36,7 +36,10 @@ def base_url(host: str, port: int, secure: bool) -> str:
 
 
 class Session:
-    """Immutable per-client settings.  The secret lives only inside the prebuilt auth header."""
+    """A client's configuration, fixed at construction: base URL, credentials, retry policy,
+    chunk size and gzip threshold.  Immutable, so operations in flight (and a writer's timer
+    thread) can share it safely.  The secret lives only inside the prebuilt auth header.
+    """
 
     __slots__ = ("_headers", "chunk_size", "gzip_threshold", "key", "prefix", "retry")
 
@@ -54,17 +57,31 @@ class Session:
             raise InvalidInputError("key and secret must be strings")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidInputError(f"chunk_size must be a positive integer, not {chunk_size!r}")
-        self.key = key
-        self.prefix = url.rstrip("/") + "/v1"
-        self.retry = retry
-        self.chunk_size = chunk_size
-        self.gzip_threshold = gzip_threshold
         token = base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
-        self._headers = {
-            "Authorization": f"Basic {token}",
-            "User-Agent": USER_AGENT,
-            "Accept-Encoding": "gzip",
+        headers = {"Authorization": f"Basic {token}", "User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
+        fields = {
+            "key": key,
+            "prefix": url.rstrip("/") + "/v1",
+            "retry": retry,
+            "chunk_size": chunk_size,
+            "gzip_threshold": gzip_threshold,
+            "_headers": headers,
         }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    key: str
+    prefix: str
+    retry: RetryPolicy
+    chunk_size: int
+    gzip_threshold: int | None
+    _headers: dict[str, str]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Session is immutable: make a new one instead of setting {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Session is immutable: {name!r} cannot be deleted")
 
     def __repr__(self) -> str:
         return f"Session(key={self.key!r}, url={self.prefix!r})"

@@ -338,3 +338,10 @@ def test_requests_are_rooted_at_v1_of_the_base_url() -> None:
     request = one_request(ops.get_series(session, Filter()), b"[]")
     assert request.url == "https://api.tempo-db.com/v1/series/"
     assert request.target == "/v1/series/"
+
+
+def test_a_session_cannot_change_under_operations_in_flight(session: Session) -> None:
+    with pytest.raises(AttributeError, match="immutable"):
+        session.chunk_size = 1
+    with pytest.raises(AttributeError, match="immutable"):
+        del session.retry
