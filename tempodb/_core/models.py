@@ -91,10 +91,12 @@ class DataSet(msgspec.Struct):
 
 
 class SingleValue(msgspec.Struct):
-    """The point a single-value lookup found (``data`` is None when none qualifies)."""
+    """The point a single-value lookup found (``data`` is None when none qualifies), and the
+    zone ``data.ts`` is expressed in (``UTC`` when the server does not say)."""
 
     series: Series
     data: DataPoint | None = None
+    tz: str = "UTC"
 
 
 class DeleteSummary(msgspec.Struct):

@@ -343,6 +343,7 @@ class _LooseSeriesSummary(msgspec.Struct):
 class _LooseSingleValue(msgspec.Struct):
     series: Series
     data: dict[str, Any] | None = None
+    tz: str = "UTC"
 
 
 def _loose_time(value: str) -> datetime:
@@ -426,7 +427,7 @@ def parse_summary(body: bytes) -> SeriesSummary:
 def _single(raw: SingleValue | _LooseSingleValue) -> SingleValue:
     if isinstance(raw, SingleValue):
         return raw
-    return SingleValue(raw.series, None if raw.data is None else _loose_point(raw.data))
+    return SingleValue(raw.series, None if raw.data is None else _loose_point(raw.data), raw.tz)
 
 
 def parse_single_value(body: bytes) -> SingleValue:
