@@ -87,7 +87,8 @@ class Writer:
 
     async def _admit(self, point: BufferedPoint) -> None:
         # Adding is synchronous, hence atomic between tasks; only a flush takes the lock.
-        if not self._core.room():
+        self._core.check_accepting()
+        if self._core.full:
             async with self._lock:
                 if self._core.full:
                     await self._flush(report=True)

@@ -95,7 +95,8 @@ class Writer:
 
     def _admit(self, point: BufferedPoint) -> None:
         with self._lock:
-            if not self._core.room():
+            self._core.check_accepting()
+            if self._core.full:
                 self._flush(report=True)
             self._core.add((point,))
             if self._core.due:
