@@ -23,7 +23,7 @@ from tempodb._core.query import Filter
 from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
 from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
 from tempodb.aio._stream import AsyncPointStream
-from tempodb.aio._writer import Writer, aclose_writers
+from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
 from tempodb.transports._httpx import AsyncHTTPXTransport, Timeout, Verify
 
@@ -229,10 +229,10 @@ class Client(BaseClient[AsyncTransport]):
         flush_interval: float | None = None,
         on_full: OnFull = "block",
         max_buffer: int | None = None,
-    ) -> Writer:
-        """A batching writer for points of many series; closing the client closes it (see ``Writer``)."""
+    ) -> AsyncWriter:
+        """A batching writer for points of many series; closing the client closes it (see ``AsyncWriter``)."""
         core = WriterCore(max_points, max_bytes, flush_interval, on_full, max_buffer)
-        return Writer(self._run, self._session, self._writers, core)
+        return AsyncWriter(self._run, self._session, self._writers, core)
 
     def stream_id(
         self, series_id: str, start: Moment, end: Moment,

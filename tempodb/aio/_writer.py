@@ -22,12 +22,12 @@ from tempodb._core.errors import UndeliveredError
 from tempodb._core.session import Session
 from tempodb._core.writer import BufferedPoint, FlushResult, Kind, WriterCore, WriterStats, warn_unflushed
 
-__all__ = ["Writer", "aclose_writers"]
+__all__ = ["AsyncWriter", "aclose_writers"]
 
 Moment = datetime | date
 
 
-class Writer:
+class AsyncWriter:
     """Buffers points for many series and sends them with ``write_multi`` / ``increment_multi``.
 
     Flushes when ``max_points`` points (or about ``max_bytes``) were added since the last flush,
@@ -41,7 +41,7 @@ class Writer:
         self,
         run: Callable[[Operation[Any]], Awaitable[Any]],
         session: Session,
-        registry: weakref.WeakSet[Writer],
+        registry: weakref.WeakSet[AsyncWriter],
         core: WriterCore,
     ) -> None:
         self._run = run
@@ -56,7 +56,7 @@ class Writer:
         registry.add(self)
 
     def __repr__(self) -> str:
-        return f"<tempodb async Writer: {len(self._core)} pending, {self.stats}>"
+        return f"<tempodb AsyncWriter: {len(self._core)} pending, {self.stats}>"
 
     @property
     def stats(self) -> WriterStats:
@@ -138,7 +138,7 @@ class Writer:
         self._finalizer.detach()
         self._registry.discard(self)
 
-    async def __aenter__(self) -> Writer:
+    async def __aenter__(self) -> AsyncWriter:
         interval = self._core.flush_interval
         if interval is not None:
             self._group = anyio.create_task_group()
@@ -183,7 +183,7 @@ class Writer:
             warnings.warn(f"tempodb writer cancelled: {self.undelivered}", UserWarning, stacklevel=3)
 
 
-async def aclose_writers(writers: Iterable[Writer]) -> None:
+async def aclose_writers(writers: Iterable[AsyncWriter]) -> None:
     """Close every open writer of a client; the first ``UndeliveredError`` is raised after all closed."""
     first: UndeliveredError | None = None
     for writer in list(writers):
