@@ -87,7 +87,7 @@ async def test_timer_task_does_not_outlive_the_block() -> None:
         async with client.writer(flush_interval=0.01) as w:
             await w.write(T0, 1, key="t")
             await anyio.sleep(0.05)
-        assert w._group is None
+        assert w._timer.group is None
         assert w.stats.sent == 1
 
 
