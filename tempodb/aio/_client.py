@@ -1,4 +1,4 @@
-"""The client for asyncio and trio: drives the core's operations on an async transport.
+"""The client for asyncio and trio: drives the core's operations on an async transport (httpx by default).
 
 It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and ``trio.run``.
 """
@@ -58,10 +58,12 @@ async def run(transport: AsyncTransport, op: Operation[T]) -> T:
 
 
 class Client(BaseClient[AsyncTransport]):
-    """The async TempoDB client: the same calls as ``tempodb.Client``, awaited.
+    """The async TempoDB client: ``Client(key, secret)`` talks to api.tempo-db.com; give ``host``, ``port``
+    and ``secure=False`` for your own server, or use ``Client.local(path)`` for the embedded one.
+    The same calls as ``tempodb.Client``, awaited, on asyncio or trio.
 
-    ``async with tempodb.aio.Client(key, secret, host, port, secure) as client: ...`` on asyncio
-    or trio; ``Client.local(path)`` for the embedded server.
+    Every call raises a ``tempodb.TempoDBError`` subclass on failure.  Use as an async context manager,
+    or call ``aclose()``.
     """
 
     def _default_transport(
@@ -71,7 +73,8 @@ class Client(BaseClient[AsyncTransport]):
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
-        """A client on the embedded TempoDB server (SQLite at ``path``), in this process."""
+        """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory),
+        in this process, with no socket and no thread."""
         from tempodb.server.local import AsyncLocalTransport
 
         options.setdefault("gzip_threshold", None)  # in process, compressing a body only costs time
