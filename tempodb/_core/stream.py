@@ -16,6 +16,7 @@ automatic rollup of ranges over two days would make no sense window by window.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -29,7 +30,7 @@ from tempodb._wire.intervals import Function, Interval, Unit, bucket_bounds, par
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, to_datetime
 
-__all__ = ["DEFAULT_WINDOW", "Stream", "WindowPlan", "bucket_bounds", "points", "series_points"]
+__all__ = ["DEFAULT_WINDOW", "Mode", "Stream", "WindowPlan", "bucket_bounds", "points", "series_points"]
 
 DEFAULT_WINDOW = timedelta(days=1)
 _FIXED_UNITS = (Unit.SECOND, Unit.MINUTE, Unit.HOUR)
@@ -105,6 +106,14 @@ class WindowPlan:
         self._span = max(1, min(wanted, span * _MAX_GROWTH))
 
 
+class Mode(enum.Enum):
+    """What a stream's windows read."""
+
+    FILTER = "filter"  # each window reads every series matching the filter, in one request
+    LIST_SERIES = "list series"  # by_series, not started: the first read lists the matching series
+    EACH_SERIES = "each series"  # one series (by id or key) over the whole range, then the next one
+
+
 class Stream:
     """One streaming read: one ``series`` or a filter, over ``[start, end)``.
 
@@ -139,40 +148,44 @@ class Stream:
         self._zone = zone
         self.session = session
         self.plan = WindowPlan(epoch_ms(begin), epoch_ms(finish), window, self._interval, zone)
-        # One series, or each listed series in turn, is read by id/key; else the filter per window.
-        self._per_target = series is not None or by_series
-        self._targets: list[SeriesRef] | None
+        self._selection = selection or Filter()
+        # What each window reads (see ``Mode``), and for EACH_SERIES the series left, current first.
+        self._series: list[SeriesRef] = []
         if series is not None:
             if selection is not None:
                 raise InvalidInputError("stream one series or a filter, not both")
-            self._targets = [series]
+            self._mode = Mode.EACH_SERIES
+            self._series = [series]
         else:
-            self._targets = None if by_series else []
-        self._selection = selection or Filter()
+            self._mode = Mode.LIST_SERIES if by_series else Mode.FILTER
 
     def next_read(self) -> Operation[list[DataSet]] | None:
         """The next window's read, or None at the end.  Call again only once the last one finished."""
-        if self._targets is None:
+        if self._mode is Mode.LIST_SERIES:
             return self._list_series()
-        if self._per_target and not self._targets:
-            return None
-        window = self.plan.next()
-        if window is None and self._per_target and len(self._targets) > 1:
-            self._targets.pop(0)
-            self.plan.reset()
+        if self._mode is Mode.FILTER:
             window = self.plan.next()
+        elif not self._series:
+            return None  # the filter matched no series
+        else:
+            window = self.plan.next()
+            if window is None and len(self._series) > 1:
+                self._series.pop(0)  # this series is done: the next one, over the whole range again
+                self.plan.reset()
+                window = self.plan.next()
         return None if window is None else self._read(window)
 
     def _list_series(self) -> Operation[list[DataSet]]:
         found = yield from ops.get_series(self.session, self._selection)
-        self._targets = [SeriesRef("id", s.id) for s in found]
+        self._series = [SeriesRef("id", s.id) for s in found]
+        self._mode = Mode.EACH_SERIES
         return []
 
     def _read(self, window: tuple[int, int]) -> Operation[list[DataSet]]:
         start, end = from_epoch_ms(window[0], self._zone), from_epoch_ms(window[1], self._zone)
         interval = self._interval if self._interval is not None else "raw"
-        if self._per_target and self._targets:
-            one = yield from ops.read_one(self.session, self._targets[0], start, end, interval, self._function, self._tz)
+        if self._mode is Mode.EACH_SERIES:
+            one = yield from ops.read_one(self.session, self._series[0], start, end, interval, self._function, self._tz)
             sets = [one]
         else:
             sets = yield from ops.read(self.session, start, end, self._selection, interval, self._function, self._tz)

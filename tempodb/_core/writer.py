@@ -224,6 +224,7 @@ class WriterCore:
 
     @property
     def full(self) -> bool:
+        """The buffer holds ``max_buffer`` points: a flush must make room before the next ``add``."""
         return len(self._points) >= self.max_buffer
 
     @property
@@ -246,15 +247,13 @@ class WriterCore:
         if self.closed:
             raise InvalidInputError("this writer is closed")
 
-    def room(self) -> bool:
-        """Whether a point fits now.  False means: flush first (``on_full="block"``), then ``add``;
-        with ``on_full="raise"`` a full buffer raises ``BufferFullError`` here."""
+    def check_accepting(self) -> None:
+        """Raise if no point may be queued now: ``InvalidInputError`` once closed, ``BufferFullError``
+        when the buffer is ``full`` and ``on_full="raise"``.  With ``on_full="block"`` a full buffer
+        is the caller's to flush before ``add``."""
         self.check_open()
-        if not self.full:
-            return True
-        if self.on_full == "raise":
+        if self.full and self.on_full == "raise":
             self._overflow()
-        return False
 
     def _overflow(self) -> None:
         raise BufferFullError(

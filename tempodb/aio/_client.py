@@ -1,4 +1,4 @@
-"""The client for asyncio and trio: drives the core's operations on an async transport.
+"""The client for asyncio and trio: drives the core's operations on an async transport (httpx by default).
 
 It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and ``trio.run``.
 """
@@ -24,7 +24,7 @@ from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, 
 from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
 from tempodb.aio._stream import AsyncPointStream
-from tempodb.aio._writer import Writer, aclose_writers
+from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
 from tempodb.transports._httpx import AsyncHTTPXTransport, Timeout, Verify
 
@@ -59,10 +59,12 @@ async def run(transport: AsyncTransport, op: Operation[T]) -> T:
 
 
 class Client(BaseClient[AsyncTransport]):
-    """The async TempoDB client: the same calls as ``tempodb.Client``, awaited.
+    """The async TempoDB client: ``Client(key, secret)`` talks to api.tempo-db.com; give ``host``, ``port``
+    and ``secure=False`` for your own server, or use ``Client.local(path)`` for the embedded one.
+    The same calls as ``tempodb.Client``, awaited, on asyncio or trio.
 
-    ``async with tempodb.aio.Client(key, secret, host, port, secure) as client: ...`` on asyncio
-    or trio; ``Client.local(path)`` for the embedded server.
+    Every call raises a ``tempodb.TempoDBError`` subclass on failure.  Use as an async context manager,
+    or call ``aclose()``.
     """
 
     def _default_transport(
@@ -72,7 +74,8 @@ class Client(BaseClient[AsyncTransport]):
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
-        """A client on the embedded TempoDB server (SQLite at ``path``), in this process."""
+        """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory),
+        in this process, with no socket and no thread."""
         from tempodb.server.local import AsyncLocalTransport
 
         options.setdefault("gzip_threshold", None)  # in process, compressing a body only costs time
@@ -238,10 +241,10 @@ class Client(BaseClient[AsyncTransport]):
         flush_interval: float | None = None,
         on_full: OnFull = "block",
         max_buffer: int | None = None,
-    ) -> Writer:
-        """A batching writer for points of many series; closing the client closes it (see ``Writer``)."""
+    ) -> AsyncWriter:
+        """A batching writer for points of many series; closing the client closes it (see ``AsyncWriter``)."""
         core = WriterCore(max_points, max_bytes, flush_interval, on_full, max_buffer)
-        return Writer(self._run, self._session, self._writers, core)
+        return AsyncWriter(self._run, self._session, self._writers, core)
 
     def stream_id(
         self, series_id: str, start: Moment, end: Moment,

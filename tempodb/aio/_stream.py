@@ -1,9 +1,9 @@
 """Streaming reads for asyncio and trio: ``async for p in client.stream_key(...)``, window by window.
 
 The windows are planned by ``tempodb._core.stream``; this only runs them.  ``prefetch=True`` reads
-the next window in a task while the caller works through the current one; the task lives in a task
-group the stream owns, so it needs ``async with client.stream_key(..., prefetch=True) as points:``
-(plain ``async for`` without prefetch runs no task at all).
+the next window ahead while the caller works through the current one, in a task of a task group the
+stream owns, so it needs ``async with client.stream_key(..., prefetch=True) as points:`` (plain
+``async for`` without prefetch runs no task at all).
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-import anyio
-import anyio.abc
-
 from tempodb._core.effects import Operation
-from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataSet
 from tempodb._core.stream import Stream
+from tempodb.aio._concurrency import Pending, Prefetcher
 
 __all__ = ["AsyncPointStream"]
 
@@ -26,17 +23,8 @@ T = TypeVar("T")
 Window = list[DataSet]
 
 
-class _Slot:
-    """Where a prefetch task leaves its window (or its error, raised in the consumer's task)."""
-
-    def __init__(self) -> None:
-        self.ready = anyio.Event()
-        self.window: Window = []
-        self.error: Exception | None = None
-
-
 class AsyncPointStream(Generic[T]):
-    """An async iterator over a stream's items (points, or ``(series, point)`` pairs)."""
+    """An async iterator over a stream's items (points, or ``(series, point)`` pairs), one window in memory."""
 
     def __init__(
         self,
@@ -49,9 +37,8 @@ class AsyncPointStream(Generic[T]):
         self._stream = stream
         self._items_of = items
         self._items: Iterator[T] = iter(())
-        self._prefetch = prefetch
-        self._group: anyio.abc.TaskGroup | None = None
-        self._next: _Slot | None = None
+        self._prefetcher = Prefetcher() if prefetch else None
+        self._next: Pending[Window] | None = None
         self._done = False
 
     def __aiter__(self) -> AsyncPointStream[T]:
@@ -63,58 +50,45 @@ class AsyncPointStream(Generic[T]):
                 return item
             window = await self._fetch()
             if window is None:
-                self._done = True
+                await self.aclose()
                 raise StopAsyncIteration
             self._items = self._items_of(window)
 
     async def _fetch(self) -> Window | None:
         if self._done:
             return None
-        if self._prefetch and self._group is None:
-            raise InvalidInputError("prefetch runs a task: use `async with client.stream_...(prefetch=True) as points:`")
+        if self._prefetcher is not None:
+            self._prefetcher.check_ready()
         if self._next is not None:
-            slot, self._next = self._next, None
-            await slot.ready.wait()
-            if slot.error is not None:
-                raise slot.error
-            window = slot.window
+            pending, self._next = self._next, None
+            window: Window = await pending.result()
         else:
             op = self._stream.next_read()
             if op is None:
                 return None
             window = await self._run(op)
-        if self._group is not None:
+        if self._prefetcher is not None:
             op = self._stream.next_read()
             if op is not None:
-                self._next = _Slot()
-                self._group.start_soon(self._read_ahead, op, self._next)
+                self._next = self._prefetcher.spawn(self._run, op)
         return window
-
-    async def _read_ahead(self, op: Operation[Window], slot: _Slot) -> None:
-        try:
-            slot.window = await self._run(op)
-        except Exception as exc:  # handed to the consumer; cancellation propagates as it should
-            slot.error = exc
-        finally:
-            slot.ready.set()
 
     async def aclose(self) -> None:
         """Stop reading (a prefetch in flight is cancelled when the ``async with`` block ends)."""
         self._done = True
         self._items = iter(())
+        if self._prefetcher is not None:
+            self._prefetcher.halt()
         self._next = None
 
     async def __aenter__(self) -> AsyncPointStream[T]:
-        if self._prefetch:
-            self._group = anyio.create_task_group()
-            await self._group.__aenter__()
+        if self._prefetcher is not None:
+            await self._prefetcher.start()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-        group, self._group = self._group, None
-        if group is not None:
-            group.cancel_scope.cancel()
-            await group.__aexit__(None, None, None)
+        if self._prefetcher is not None:
+            await self._prefetcher.stop()

@@ -1,3 +1,5 @@
+# Generated from tempodb/aio/_client.py by `python tools/async_to_sync.py`: do not edit by hand.
+# Change the async module (or the tool's wording tables) and run the tool again; CI runs it with --check.
 """The client for scripts: drives the core's operations on a blocking transport (httpx by default)."""
 
 from __future__ import annotations

@@ -1,30 +1,30 @@
+# Generated from tempodb/aio/_writer.py by `python tools/async_to_sync.py`: do not edit by hand.
+# Change the async module (or the tool's wording tables) and run the tool again; CI runs it with --check.
 """The batching writer for scripts: ``with client.writer() as w: w.write(ts, v, key="k")``.
 
-The buffer and flush rules are ``tempodb._core.writer``; this adds a lock and, only when
-``flush_interval`` is given, one timer thread that the writer owns and joins when it is closed.
+The buffer and flush rules are ``tempodb._core.writer``; this adds a lock (flushes never overlap, so
+points land in the order written) and, with ``flush_interval``, a timer that the writer owns:
+one thread, started at once and joined when the writer is closed.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from tempodb._core.effects import Operation
 from tempodb._core.errors import UndeliveredError
 from tempodb._core.session import Session
 from tempodb._core.writer import BufferedPoint, FlushResult, Kind, WriterCore, WriterStats, warn_unflushed
+from tempodb.sync._concurrency import Lock, Timer, guard
 
 __all__ = ["Writer", "close_writers"]
 
-T = TypeVar("T")
 Moment = datetime | date
-log = logging.getLogger("tempodb")
 
 
 class Writer:
@@ -43,27 +43,26 @@ class Writer:
     """
 
     def __init__(
-        self, run: Callable[[Operation[Any]], Any], session: Session, registry: weakref.WeakSet[Writer], core: WriterCore
+        self,
+        run: Callable[[Operation[Any]], Any],
+        session: Session,
+        registry: weakref.WeakSet[Writer],
+        core: WriterCore,
     ) -> None:
         self._run = run
         self._session = session
         self._core = core
         self._registry = registry
-        self._lock = threading.RLock()
+        self._lock = Lock()  # held by a flush: flushes never overlap
+        self._guard = guard(self._lock)  # held to touch the core between flushes (see _concurrency)
         #: After a close that could not deliver everything (or an interrupted block): what was left.
         self.undelivered: UndeliveredError | None = None
         self._finalizer = weakref.finalize(self, warn_unflushed, core)
         registry.add(self)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if core.flush_interval is not None:
-            self._thread = threading.Thread(
-                target=_tick, args=(weakref.ref(self), self._stop, core.flush_interval), name="tempodb-writer"
-            )
-            self._thread.start()
+        self._timer = Timer(self._tick, core.flush_interval)
 
     def __repr__(self) -> str:
-        return f"<tempodb Writer: {len(self._core)} pending, {self.stats}>"
+        return f"<tempodb {type(self).__name__}: {len(self._core)} pending, {self.stats}>"
 
     @property
     def stats(self) -> WriterStats:
@@ -73,7 +72,7 @@ class Writer:
     @property
     def pending(self) -> list[BufferedPoint]:
         """The points waiting to be sent."""
-        with self._lock:
+        with self._guard:
             return self._core.pending
 
     def write(self, ts: Moment, value: float, *, key: str | None = None, id: str | None = None) -> None:  # noqa: A002
@@ -94,18 +93,24 @@ class Writer:
             self._admit(point)
 
     def _admit(self, point: BufferedPoint) -> None:
-        with self._lock:
-            if not self._core.room():
-                self._flush(report=True)
+        with self._guard:
+            self._core.check_accepting()
+            if self._core.full:
+                with self._lock:
+                    if self._core.full:
+                        self._flush(report=True)
             self._core.add((point,))
             if self._core.due:
-                self._flush(report=True)
+                with self._lock:
+                    if self._core.due:
+                        self._flush(report=True)
 
     def flush(self) -> FlushResult:
         """Send everything buffered now; returns what was acknowledged, refused or left pending."""
-        with self._lock:
+        with self._guard:
             self._core.check_open()
-            return self._flush(report=False)
+            with self._lock:
+                return self._flush(report=False)
 
     def _flush(self, report: bool) -> FlushResult:
         flush = self._core.begin()
@@ -113,7 +118,7 @@ class Writer:
             return FlushResult()
         try:
             self._run(flush.operation(self._session))
-        except BaseException as exc:
+        except BaseException as exc:  # interrupted mid-request included: the core decides what may have landed
             flush.interrupt(exc)
             raise
         finally:
@@ -122,9 +127,18 @@ class Writer:
                 self._core.report(result)
         return result
 
+    def _tick(self) -> bool:
+        """The timer's flush; False once the writer is closed, which ends the timer."""
+        with self._lock:
+            if not self._core.closed and len(self._core):
+                self._flush(report=True)
+        return not self._core.closed
+
     def close(self) -> None:
         """Flush, stop the timer, and raise ``UndeliveredError`` if anything was not delivered."""
-        self._stop_timer()
+        self._timer.halt()
+        if self._core.closed:
+            return
         with self._lock:
             if self._core.closed:
                 return
@@ -140,46 +154,31 @@ class Writer:
         self._finalizer.detach()
         self._registry.discard(self)
 
-    def _stop_timer(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
-
     def __enter__(self) -> Writer:
+        self._timer.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is None or issubclass(exc_type, Exception):
+        orderly = exc_type is None or issubclass(exc_type, Exception)
+        try:
+            # Orderly, a timer flush in progress completes first.
+            self._timer.stop(self._lock if orderly else None)
+        finally:
+            if not orderly:
+                self._abandon()
+        if orderly:
             self.close()
-            return
-        # KeyboardInterrupt, SystemExit: stop now, send nothing more, but say what was left.
-        self._stop_timer()
-        with self._lock:
+
+    def _abandon(self) -> None:
+        # A BaseException (KeyboardInterrupt, SystemExit): send nothing more, but keep what is left where
+        # the caller can see it.
+        with self._guard:
             if not self._core.closed:
                 self._settle()
         if self.undelivered is not None:
-            warnings.warn(f"tempodb writer interrupted: {self.undelivered}", UserWarning, stacklevel=2)
-
-    def _timer_flush(self) -> None:
-        with self._lock:
-            if not self._core.closed and len(self._core):
-                self._flush(report=True)
-
-
-def _tick(ref: weakref.ref[Writer], stop: threading.Event, interval: float) -> None:
-    # Holds the writer only during a flush, so an abandoned writer can still be collected (and warn).
-    main = threading.main_thread()
-    while not stop.wait(interval) and main.is_alive():
-        writer = ref()
-        if writer is None:
-            return
-        try:
-            writer._timer_flush()
-        except Exception:  # delivery errors are kept by the core; anything else is a bug to see
-            log.exception("tempodb: background flush failed")
-        del writer
+            warnings.warn(f"tempodb writer interrupted: {self.undelivered}", UserWarning, stacklevel=3)
 
 
 def close_writers(writers: Iterable[Writer]) -> None:

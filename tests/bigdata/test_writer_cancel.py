@@ -87,7 +87,7 @@ async def test_timer_task_does_not_outlive_the_block() -> None:
         async with client.writer(flush_interval=0.01) as w:
             await w.write(T0, 1, key="t")
             await anyio.sleep(0.05)
-        assert w._group is None
+        assert w._timer.group is None
         assert w.stats.sent == 1
 
 
@@ -105,10 +105,10 @@ def test_abandoned_sync_writer_warns_with_its_count() -> None:
 def test_sync_timer_thread_is_joined_on_close() -> None:
     with tempodb.Client.local() as client:
         w = client.writer(flush_interval=0.01)
-        assert w._thread is not None and w._thread.is_alive()
+        assert w._timer.thread is not None and w._timer.thread.is_alive()
         w.write(T0, 1, key="x")
         w.close()
-        assert not w._thread.is_alive()
+        assert not w._timer.thread.is_alive()
         assert w.stats.sent == 1
 
 
