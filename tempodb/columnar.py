@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -209,73 +209,143 @@ def _scan(body: bytes) -> tuple[Any, Any] | None:
 
 _HEAD_MARK = b'{"t":"'
 _VALUE_MARK = b',"v":'
+# How far the shortest point's ``}`` is from its ``{``: the head, a 24-byte timestamp ending in ``Z``,
+# its quote, ``,"v":`` and a one-digit number.
+_MIN_CLOSE = len(_HEAD_MARK) + 24 + 1 + len(_VALUE_MARK) + 1  # 37
+
+
+class _WallClock(NamedTuple):
+    """The timestamps' local date and time fields, one array each (days since 1970-01-01)."""
+
+    days: Any
+    hour: Any
+    minute: Any
+    second: Any
+    millis: Any
+
+
+class _Offsets(NamedTuple):
+    """The timestamps' zones: ``utc`` (ends in ``Z``), ``quote`` (index of the closing quote in the
+    timestamp text: 24 or 29) and ``minutes`` east of UTC (0 when every one is ``Z``)."""
+
+    utc: Any
+    quote: Any
+    minutes: Any
 
 
 def _scan_block(np: Any, seg: Any, opens: Any, closes: Any, ts_out: Any, values_out: Any) -> bool:
-    """One block of points: ``seg[opens[i]:closes[i] + 1]`` is ``{"t":"<timestamp>","v":<number>}``."""
+    """One block of points: ``seg[opens[i]:closes[i] + 1]`` is ``{"t":"<timestamp>","v":<number>}``.
+
+    Fills ``ts_out`` and ``values_out`` and returns True, or returns False as soon as a point is not
+    of the server's layout (the outputs then hold garbage).
+    """
     if len(opens) == 0:
         return True
-    # Work on this block's bytes only (offsets relative to it), so scratch arrays stay block-sized.
+    part, opens, closes = _block_bytes(seg, opens, closes)
+    if not _points_open_with_a_timestamp(np, part, opens, closes):
+        return False
+    # ``closes - opens >= _MIN_CLOSE`` (37) keeps every 30-byte window inside its point.
+    text = np.lib.stride_tricks.sliding_window_view(part, _TS_WIDTH)[opens + len(_HEAD_MARK)]
+    clock = _wall_clock(np, text)
+    if clock is None:
+        return False
+    offsets = _utc_offsets(np, text)
+    if offsets is None:
+        return False
+    ts_out[:] = _epoch_ms(clock, offsets.minutes)
+    value_at = opens + len(_HEAD_MARK) + offsets.quote + 1
+    if not _values_follow(np, part, value_at, closes):
+        return False
+    return _decode_values(np, part, opens, closes, offsets.utc, values_out)
+
+
+def _block_bytes(seg: Any, opens: Any, closes: Any) -> tuple[Any, Any, Any]:
+    """The block's own bytes, first ``{`` to last ``}``, with the offsets made relative to it, so that
+    every scratch array stays block-sized."""
     base = int(opens[0])
-    part = seg[base : int(closes[-1]) + 1]
-    opens, closes = opens - base, closes - base
-    if not ((closes - opens) >= 6 + 24 + 5 + 1 + 1).all():
+    return seg[base : int(closes[-1]) + 1], opens - base, closes - base
+
+
+def _points_open_with_a_timestamp(np: Any, part: Any, opens: Any, closes: Any) -> bool:
+    """Every point is long enough for the shortest layout and begins ``{"t":"``."""
+    if not ((closes - opens) >= _MIN_CLOSE).all():
         return False
-    windows = np.lib.stride_tricks.sliding_window_view
-    if not (windows(part, 6)[opens] == np.frombuffer(_HEAD_MARK, np.uint8)).all():
-        return False
-    # ``closes - opens`` >= 37 keeps every 30-byte window inside the point.
-    text = windows(part, _TS_WIDTH)[opens + 6]
+    heads = np.lib.stride_tricks.sliding_window_view(part, len(_HEAD_MARK))[opens]
+    return bool((heads == np.frombuffer(_HEAD_MARK, np.uint8)).all())
+
+
+def _wall_clock(np: Any, text: Any) -> _WallClock | None:
+    """The ``YYYY-MM-DDTHH:MM:SS.mmm`` fields of every timestamp, or None if one is not of that shape
+    (a wrong separator, a non-digit, a field out of range)."""
     for column, char in _SEPARATORS.items():
         if not (text[:, column] == char).all():
-            return False
+            return None
     digits = text[:, _DIGITS].astype(np.int32) - 48
     if ((digits < 0) | (digits > 9)).any():
-        return False
+        return None
     year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
     month, day = digits[:, 4] * 10 + digits[:, 5], digits[:, 6] * 10 + digits[:, 7]
     hour, minute = digits[:, 8] * 10 + digits[:, 9], digits[:, 10] * 10 + digits[:, 11]
     second = digits[:, 12] * 10 + digits[:, 13]
     millis = digits[:, 14] * 100 + digits[:, 15] * 10 + digits[:, 16]
     if ((month < 1) | (month > 12) | (day < 1) | (day > 31) | (hour > 23) | (minute > 59) | (second > 59)).any():
-        return False
-    # The offset: ``Z"`` or ``±HH:MM"``; anything else (``+0000``, more digits) is another shape.
+        return None
+    days = _days_from_civil(np, year.astype(np.int64), month, day)
+    return _WallClock(days, hour, minute, second, millis)
+
+
+def _utc_offsets(np: Any, text: Any) -> _Offsets | None:
+    """Each timestamp's offset, ``Z"`` or ``±HH:MM"``, or None for anything else (``+0000``, more
+    digits, no closing quote: another server's shape)."""
     mark = text[:, 23]
     utc = mark == ord("Z")
     quote = np.where(utc, 24, 29)
     if not (utc | (mark == ord("+")) | (mark == ord("-"))).all():
-        return False
+        return None
     if not (text[np.arange(len(text)), quote] == ord('"')).all():
+        return None
+    if utc.all():
+        return _Offsets(utc, quote, 0)
+    off = text[:, 24:29]
+    off_digits = off[:, [0, 1, 3, 4]].astype(np.int32) - 48
+    good = (off[:, 2] == ord(":")) & ((off_digits >= 0) & (off_digits <= 9)).all(axis=1)
+    if not (good | utc).all():
+        return None
+    minutes = (off_digits[:, 0] * 10 + off_digits[:, 1]) * 60 + off_digits[:, 2] * 10 + off_digits[:, 3]
+    return _Offsets(utc, quote, np.where(utc, 0, np.where(mark == ord("-"), -minutes, minutes)))
+
+
+def _epoch_ms(clock: _WallClock, offset_minutes: Any) -> Any:
+    """Epoch milliseconds (UTC) of local wall-clock fields at the given offsets."""
+    minutes = (clock.days * 24 + clock.hour) * 60 + clock.minute - offset_minutes
+    return (minutes * 60 + clock.second) * 1000 + clock.millis
+
+
+def _values_follow(np: Any, part: Any, value_at: Any, closes: Any) -> bool:
+    """Every timestamp's closing quote is followed by ``,"v":`` and at least one byte before ``}``."""
+    marks = np.lib.stride_tricks.sliding_window_view(part, len(_VALUE_MARK))[value_at]
+    if not (marks == np.frombuffer(_VALUE_MARK, np.uint8)).all():
         return False
-    offset: Any = 0
-    if not utc.all():
-        off = text[:, 24:29]
-        off_digits = off[:, [0, 1, 3, 4]].astype(np.int32) - 48
-        good = (off[:, 2] == ord(":")) & ((off_digits >= 0) & (off_digits <= 9)).all(axis=1)
-        if not (good | utc).all():
-            return False
-        minutes = (off_digits[:, 0] * 10 + off_digits[:, 1]) * 60 + off_digits[:, 2] * 10 + off_digits[:, 3]
-        offset = np.where(utc, 0, np.where(mark == ord("-"), -minutes, minutes))
-    days = _days_from_civil(np, year.astype(np.int64), month, day)
-    ts_out[:] = (((days * 24 + hour) * 60 + minute - offset) * 60 + second) * 1000 + millis
-    # Then ``,"v":<number>}``: the numbers become one JSON array (every other byte blanked) that
-    # msgspec reads in C, far faster than numpy's string casts.
-    value_at = opens + 6 + quote + 1
-    if not (windows(part, 5)[value_at] == np.frombuffer(_VALUE_MARK, np.uint8)).all():
-        return False
-    starts = value_at + 5
-    if not (closes > starts).all():
-        return False
+    return bool((closes > value_at + len(_VALUE_MARK)).all())
+
+
+def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values_out: Any) -> bool:
+    """``values_out`` filled with the numbers after ``"v":``; False if they are not one JSON number
+    per point.
+
+    Every point's ``{"t":"...","v":`` prefix and ``}`` are blanked in a copy of the block, which leaves
+    a JSON array of the numbers (the commas between points stay) that msgspec reads in C, far faster
+    than numpy's string casts.
+    """
     numbers = part.copy()
-    # Blank each point's ``{"t":"...","v":`` prefix (36 bytes with ``Z``, 41 with an offset).
-    blank = np.lib.stride_tricks.sliding_window_view(numbers, 36, writeable=True)
-    blank[opens] = ord(" ")
+    # The prefix is 36 bytes with ``Z``, 41 with an offset.
+    np.lib.stride_tricks.sliding_window_view(numbers, 36, writeable=True)[opens] = ord(" ")
     if not utc.all():
         np.lib.stride_tricks.sliding_window_view(numbers, 41, writeable=True)[opens[~utc]] = ord(" ")
-    numbers[closes] = ord(" ")  # the commas between points stay: a JSON array of numbers remains
+    numbers[closes] = ord(" ")
     numbers[-1] = ord("]")
     try:
-        values_out[:] = _FLOATS.decode(b"[" + numbers.tobytes())
+        values_out[:] = _FLOATS.decode(b"[" + numbers.tobytes())  # ValueError: not one number per point
     except (msgspec.DecodeError, ValueError):
         return False
     return True

@@ -1,9 +1,14 @@
 """Fixtures every client test shares: one async test body runs on the sync client (behind thin
 awaitable adapters), on asyncio and on trio.  ``open_client(key, secret, host, port, secure,
-**options)`` makes a client of the test's flavour; each directory's ``connect`` builds on it."""
+**options)`` makes a client of the test's flavour; each directory's ``connect`` builds on it.
+
+Tests marked ``slow`` (load, benchmark, memory measurement) are skipped unless ``--slow`` is given or
+the environment variable ``CI`` is set (to anything but ``0`` or ``false``): the everyday run stays
+quick and CI runs everything."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -12,6 +17,44 @@ import pytest
 
 import tempodb
 import tempodb.aio
+
+pytest_plugins = ["pytester"]  # tests/test_slow_marker.py runs pytest on a generated file
+
+SLOW_REASON = "slow (load, benchmark or memory measurement): run it with --slow, or with CI=true"
+_SLOW_SKIPPED = pytest.StashKey[int]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (as when the environment variable CI is set)",
+    )
+
+
+def run_slow(config: pytest.Config) -> bool:
+    """``--slow`` on the command line, or ``CI`` set to anything but empty, ``0`` or ``false``."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return bool(config.getoption("--slow")) or ci not in ("", "0", "false")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if run_slow(config):
+        return
+    skip = pytest.mark.skip(reason=SLOW_REASON)
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    for item in slow:
+        item.add_marker(skip)
+    config.stash[_SLOW_SKIPPED] = len(slow)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    skipped = config.stash.get(_SLOW_SKIPPED, 0)
+    if skipped and not config.option.collectonly:
+        tests = "test" if skipped == 1 else "tests"
+        terminalreporter.write_line(f"{skipped} slow {tests} skipped: run them with --slow, or with CI=true")
+
 
 FLAVOURS = ["sync", "asyncio", "trio"]
 

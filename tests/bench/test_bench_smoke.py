@@ -19,6 +19,7 @@ pytest.importorskip("simplejson", reason="the benchmarks need the 'bench' extra"
 pytest.importorskip("dateutil", reason="the benchmarks need the 'bench' extra")
 
 
+@pytest.mark.slow  # ~7 s: every benchmark section once
 def test_quick_run_reports_every_section(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     done = subprocess.run(

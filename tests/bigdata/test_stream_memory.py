@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pytest
+
 import tempodb
 
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
@@ -23,6 +25,7 @@ def peak(work: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # ~6 s: 200k points written, then read twice under tracemalloc
 def test_streaming_peak_is_far_below_the_one_shot_read() -> None:
     with tempodb.Client.local() as client:
         points = [tempodb.DataPoint(T0 + timedelta(seconds=i), float(i)) for i in range(N)]

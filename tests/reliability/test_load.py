@@ -15,7 +15,7 @@ import tempodb
 import tempodb.aio
 from tempodb.testing import ServerInfo, run_server
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # ~7 s per backend
 
 WRITERS = 100
 INCREMENTERS = 100
