@@ -12,7 +12,7 @@ falls back to the model parser, so the result is the same either way, only slowe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import timezone
 from typing import Any, NamedTuple
 
 import msgspec
@@ -25,7 +25,7 @@ from tempodb._core.session import Session, call
 from tempodb._wire.endpoints import Resend, find
 from tempodb._wire.intervals import Function, Interval
 from tempodb._wire.keys import SeriesRef
-from tempodb._wire.timestamps import epoch_ms
+from tempodb._wire.timestamps import Moment, epoch_ms
 
 __all__ = [
     "Columns",
@@ -38,7 +38,6 @@ __all__ = [
     "to_pandas",
 ]
 
-Moment = datetime | date
 _UTC = timezone.utc
 # Points decoded per block: bounds the decoder's scratch arrays to a few MB whatever the body size.
 _CHUNK_BYTES = 1 << 18  # ~5k points of the server's layout per slice

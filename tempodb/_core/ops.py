@@ -7,8 +7,8 @@ and which parser reads its answer, come from its entry in the endpoint table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from tempodb._core.effects import Operation
@@ -24,7 +24,7 @@ from tempodb._core.models import (
 )
 from tempodb._core.protocol import (
     PARSERS,
-    MultiItem,
+    Items,
     build_create_series,
     build_delete_one_series,
     build_delete_range,
@@ -50,11 +50,10 @@ from tempodb._wire.endpoints import Answer, Endpoint, Resend, find
 from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval
 from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import Moment
 
-Moment = datetime | date
 IntervalArg = str | timedelta | Interval | None
 FunctionArg = str | Function | None
-Items = Iterable[Mapping[str, Any] | MultiItem]
 
 _OK = PointStatus(200)
 

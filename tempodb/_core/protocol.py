@@ -35,11 +35,12 @@ from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
-from tempodb._wire.timestamps import format_timestamp, get_zone, parse_timestamp, to_datetime
+from tempodb._wire.timestamps import Moment, format_timestamp, get_zone, parse_timestamp, to_datetime
 from tempodb._wire.values import check_number
 
 __all__ = [
     "PARSERS",
+    "Items",
     "MultiItem",
     "build",
     "build_create_series",
@@ -69,7 +70,6 @@ __all__ = [
     "parse_summary",
 ]
 
-Moment = datetime | date
 
 
 def build(
@@ -149,6 +149,10 @@ class MultiItem(msgspec.Struct, omit_defaults=True):
     key: str | None = None
 
 
+#: Bulk or multi items as callers give them: dicts (``{"t", "id" | "key", "v"}``) or ``MultiItem``s.
+Items = Iterable[Mapping[str, Any] | MultiItem]
+
+
 def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> MultiItem:
     if isinstance(raw, MultiItem):
         raw = {"t": raw.t, "id": raw.id, "key": raw.key, "v": raw.v}
@@ -174,12 +178,12 @@ def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> 
     return MultiItem(v=value, t=ts, key=series.value)
 
 
-def check_multi(data: Iterable[Mapping[str, Any] | MultiItem]) -> list[MultiItem]:
+def check_multi(data: Items) -> list[MultiItem]:
     """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key."""
     return [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
 
 
-def check_bulk(data: Iterable[Mapping[str, Any] | MultiItem]) -> list[MultiItem]:
+def check_bulk(data: Items) -> list[MultiItem]:
     """Validated bulk-write items (``{'id' | 'key', 'v'}``)."""
     return [_item(raw, i, ts_required=False) for i, raw in enumerate(data)]
 

@@ -15,6 +15,7 @@ from tempodb._wire.errors import InvalidInputError
 
 __all__ = [
     "UTC",
+    "Moment",
     "epoch_ms",
     "format_timestamp",
     "from_epoch_ms",
@@ -24,6 +25,8 @@ __all__ = [
 ]
 
 UTC = timezone.utc
+#: What a call takes as a time: a datetime (naive means UTC) or a date (its midnight).
+Moment = datetime | date
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _TS = re.compile(

@@ -6,7 +6,7 @@ It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -17,12 +17,13 @@ from tempodb._core import ops
 from tempodb._core.effects import Operation, Send
 from tempodb._core.errors import TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
-from tempodb._core.protocol import MultiItem
+from tempodb._core.protocol import Items
 from tempodb._core.query import Filter
 from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
 from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
 from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import Moment
 from tempodb.aio._stream import AsyncPointStream
 from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
@@ -31,8 +32,6 @@ from tempodb.transports._httpx import AsyncHTTPXTransport, Timeout, Verify
 __all__ = ["AsyncTransport", "Client"]
 
 T = TypeVar("T")
-Moment = datetime | date
-Items = Iterable[Mapping[str, Any] | MultiItem]
 
 
 class AsyncTransport(Protocol):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -18,11 +17,11 @@ from tempodb._core.effects import Operation
 from tempodb._core.errors import UndeliveredError
 from tempodb._core.session import Session
 from tempodb._core.writer import BufferedPoint, FlushResult, Kind, WriterCore, WriterStats, warn_unflushed
+from tempodb._wire.timestamps import Moment
 from tempodb.aio._concurrency import Lock, Timer, guard
 
 __all__ = ["AsyncWriter", "aclose_writers"]
 
-Moment = datetime | date
 
 
 class AsyncWriter:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
@@ -20,11 +19,11 @@ from tempodb._core.effects import Operation
 from tempodb._core.errors import UndeliveredError
 from tempodb._core.session import Session
 from tempodb._core.writer import BufferedPoint, FlushResult, Kind, WriterCore, WriterStats, warn_unflushed
+from tempodb._wire.timestamps import Moment
 from tempodb.sync._concurrency import Lock, Timer, guard
 
 __all__ = ["Writer", "close_writers"]
 
-Moment = datetime | date
 
 
 class Writer:
