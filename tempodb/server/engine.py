@@ -36,9 +36,9 @@ from tempodb.server.storage import (
     Direction,
     Point,
     PointBatch,
-    Series,
     SeriesExistsError,
     SeriesNotFoundError,
+    SeriesRecord,
     Store,
     Value,
 )
@@ -72,13 +72,13 @@ class _Rollup(msgspec.Struct):
 
 
 class _SingleValue(msgspec.Struct):
-    series: Series
+    series: SeriesRecord
     data: _DataPoint | None
 
 
 class _SummaryOnly(msgspec.Struct):
     # Field order as the 2014 server wrote it (recorded-2014/get_summary.json).
-    series: Series
+    series: SeriesRecord
     tz: str
     end: str
     start: str
@@ -93,7 +93,7 @@ _BLOCK = 65_536  # points rendered at a time: bounds the per-point temporaries (
 
 
 def _dataset_json(
-    series: Series, start: str, end: str, stamps: list[int], values: list[Value], echo: _Rollup | None,
+    series: SeriesRecord, start: str, end: str, stamps: list[int], values: list[Value], echo: _Rollup | None,
     summary: dict[str, Value], zone: tzinfo,
 ) -> list[bytes]:
     """A data set's JSON, in blocks whose join is exactly what msgspec writes for
@@ -368,7 +368,7 @@ class Engine:
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _series(self, ctx: _Context) -> Series:
+    def _series(self, ctx: _Context) -> SeriesRecord:
         if ctx.route.by == "id":
             series = self.store.get_series(ctx.database, id=ctx.route.ref)
         else:
@@ -411,7 +411,7 @@ class Engine:
         return self._json(self._series(ctx))
 
     @staticmethod
-    def _metadata(body: dict[str, Any], series: Series) -> None:
+    def _metadata(body: dict[str, Any], series: SeriesRecord) -> None:
         name = body.get("name")
         if name is not None:
             if not isinstance(name, str):
@@ -440,7 +440,7 @@ class Engine:
             key = series_id  # observed: a generated key equals the id
         elif not _valid_key(key):
             _fail(400, f'"key" must be a non-empty string without control characters, not {_describe(key)}')
-        series = Series(id=series_id, key=key)
+        series = SeriesRecord(id=series_id, key=key)
         self._metadata(body, series)
         try:
             self.store.create_series(ctx.database, series)
@@ -479,7 +479,7 @@ class Engine:
         return auto_interval(from_epoch_ms(start), from_epoch_ms(end)), function
 
     def _dataset(
-        self, ctx: _Context, series: Series, start: int, end: int, interval: Interval | None, function: Function
+        self, ctx: _Context, series: SeriesRecord, start: int, end: int, interval: Interval | None, function: Function
     ) -> list[bytes]:
         rows = self.store.read_points(ctx.database, series.id, start, end)
         stamps, values = list(map(_FIRST, rows)), list(map(_SECOND, rows))
@@ -524,7 +524,7 @@ class Engine:
             _fail(400, f"direction must be one of {', '.join(_DIRECTIONS)}, not {direction!r}")
         return ts, direction
 
-    def _single(self, ctx: _Context, series: Series, ts: int, direction: Direction) -> _SingleValue:
+    def _single(self, ctx: _Context, series: SeriesRecord, ts: int, direction: Direction) -> _SingleValue:
         point = self.store.single_point(ctx.database, series.id, ts, direction)
         data = None if point is None else _DataPoint(format_ms(point[0], ctx.zone), point[1])
         return _SingleValue(series, data)

@@ -26,7 +26,7 @@ from tempodb.server import _gzip
 from tempodb.server import engine as engine_module
 from tempodb.server._timefmt import format_many, format_pieces, parse_many, parse_ms
 from tempodb.server.rollups import summarize
-from tempodb.server.storage import Series
+from tempodb.server.storage import SeriesRecord
 
 ZONES = [UTC, get_zone("America/Chicago"), get_zone("Asia/Kathmandu"), get_zone("Australia/Lord_Howe"), get_zone("Africa/Monrovia")]
 HEADS = ["2012-01-01T00:00", "2012-02-29T23:59", "2013-02-29T00:00", "2012-13-01T00:00", "2012-01-01T24:00", "2012-01-01T23:60",
@@ -98,7 +98,7 @@ class _Point(msgspec.Struct):
 
 
 class _DataSet(msgspec.Struct):
-    series: Series
+    series: SeriesRecord
     start: str
     end: str
     data: list[_Point]
@@ -111,7 +111,7 @@ def test_dataset_json_is_what_msgspec_writes(n: int) -> None:
     rng = random.Random(n)
     stamps = sorted(rng.sample(range(10**12, 10**12 + 10**10), n))
     values: list[Any] = [rng.choice([rng.random() * 1e6, rng.randint(-(2**63), 2**63 - 1), 0, -0.0, 1e-300, 1.5e100]) for _ in stamps]
-    series = Series(id="i", key='k "quoted" \u00e9', name="n", tags=["t"], attributes={"data": "[1,2]"})
+    series = SeriesRecord(id="i", key='k "quoted" \u00e9', name="n", tags=["t"], attributes={"data": "[1,2]"})
     zone = get_zone("America/Chicago")
     summary = summarize(values) if n else {}
     echo = engine_module._Rollup("PT1H", "mean", "America/Chicago")
