@@ -31,7 +31,6 @@ from tempodb.server import _gzip
 from tempodb.server._routes import ALLOWED_METHODS, Query, Route, route
 from tempodb.server._timefmt import format_ms, format_pieces, parse_many, parse_ms
 from tempodb.server.rollups import rollup, summarize
-from tempodb.server.sqlite import SQLiteStore
 from tempodb.server.storage import (
     Direction,
     Point,
@@ -43,7 +42,7 @@ from tempodb.server.storage import (
     Value,
 )
 
-__all__ = ["Engine", "open_engine"]
+__all__ = ["Engine"]
 
 log = logging.getLogger("tempodb.server")
 
@@ -676,16 +675,3 @@ class Engine:
             _fail(403)
         return Response(200)
 
-
-def open_engine(
-    path: str = ":memory:",
-    credentials: Mapping[str, str] | None = None,
-    *,
-    max_body_bytes: int = 64 * 1024 * 1024,
-) -> Engine:
-    """An engine on the SQLite store at ``path`` (``":memory:"`` for a private in-memory one).
-
-    ``credentials`` maps API key to secret; None is open mode, where any pair is accepted and the
-    first secret used with a key is kept for that key's database.
-    """
-    return Engine(SQLiteStore(path), credentials, max_body_bytes=max_body_bytes)

@@ -137,7 +137,7 @@ def _log_config(level: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; returns the process exit code (0 after a requested stop)."""
-    from tempodb.server.engine import open_engine
+    from tempodb.server.factory import open_engine
 
     def fail(message: str) -> int:
         print(f"tempodb serve: error: {message}", file=sys.stderr, flush=True)

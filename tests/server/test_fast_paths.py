@@ -25,6 +25,7 @@ from tempodb._core.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, par
 from tempodb.server import _gzip
 from tempodb.server import engine as engine_module
 from tempodb.server._timefmt import format_many, format_pieces, parse_many, parse_ms
+from tempodb.server.factory import open_engine
 from tempodb.server.rollups import summarize
 from tempodb.server.storage import SeriesRecord
 
@@ -148,7 +149,7 @@ def test_typed_write_path_answers_like_the_general_one(body: Any, tz: str, monke
     def write(fast: bool) -> tuple[int, bytes, Any]:
         if not fast:
             monkeypatch.setattr(engine_module, "_plain_points", lambda body, zone: None)
-        engine = engine_module.open_engine(":memory:")
+        engine = open_engine(":memory:")
         engine._clock = lambda: 1_700_000_000.25
         request = Request("POST", f"http://x/v1/series/key/k/data/{tz}", {"Authorization": "Basic a2V5OnNlY3JldA=="}, msgspec.json.encode(body))
         response = engine.handle(request)

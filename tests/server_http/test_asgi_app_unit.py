@@ -11,7 +11,7 @@ import pytest
 
 from tempodb._core._http import Request, Response
 from tempodb.server.asgi import create_app
-from tempodb.server.engine import open_engine
+from tempodb.server.factory import open_engine
 from tempodb.server.local import AsyncLocalTransport, LocalTransport
 
 pytestmark = pytest.mark.anyio
