@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 from tempodb.server.engine import Engine
 from tempodb.server.sqlite import SQLiteStore
 
@@ -14,7 +15,7 @@ def open_engine(
     path: str = ":memory:",
     credentials: Mapping[str, str] | None = None,
     *,
-    max_body_bytes: int = 64 * 1024 * 1024,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Engine:
     """An engine on the SQLite store at ``path`` (``":memory:"`` for a private in-memory one).
 

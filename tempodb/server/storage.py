@@ -12,6 +12,8 @@ from typing import Literal, Protocol
 import msgspec
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "Direction",
     "Point",
     "PointBatch",
@@ -25,6 +27,8 @@ __all__ = [
 
 #: A stored value: integers stay integers, floats stay floats.
 Value = int | float
+#: The range of a stored integer (and of an increment, which adds as a 64-bit long).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: One stored point: (epoch milliseconds, value).
 Point = tuple[int, Value]
 Direction = Literal["exact", "before", "after", "nearest"]
