@@ -20,6 +20,7 @@ from tempodb.server.storage import Store
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "INTERNAL_ERROR",
     "JSON_TYPE",
     "TEXT_TYPE",
     "Failure",
@@ -29,11 +30,15 @@ __all__ = [
     "fail",
     "inflate",
     "text_response",
+    "too_large_message",
 ]
 
 log = logging.getLogger("tempodb.server")
 
+#: Request bodies above this many bytes get 413 (``tempodb serve --max-body-bytes`` changes it).
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: The whole text of every 500, from the engine and from the ASGI front alike: the cause goes to the log.
+INTERNAL_ERROR = "internal server error"
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="TempoDB"'}
@@ -60,6 +65,11 @@ def text_response(status: int, message: str, headers: Mapping[str, str] | None =
     return Response(status, out, message.encode("utf-8"))
 
 
+def too_large_message(limit: int) -> str:
+    """The text of every 413, from the engine and from the ASGI front alike."""
+    return f"request body is over the {limit} byte limit; send fewer points per request"
+
+
 def answer(request: Request, respond: Callable[[Request], Response]) -> Response:
     """``respond(request)``, with every failure turned into its answer and big JSON gzipped if welcome."""
     try:
@@ -70,7 +80,7 @@ def answer(request: Request, respond: Callable[[Request], Response]) -> Response
         return text_response(400, str(exc))
     except Exception:
         log.exception("unexpected failure on %s %s", request.method, request.target.split("?", 1)[0])
-        return text_response(500, "internal server error")
+        return text_response(500, INTERNAL_ERROR)
     return _maybe_gzip(request, response)
 
 
@@ -114,7 +124,7 @@ class Gate:
 
 def check_size(body: bytes, limit: int) -> None:
     if len(body) > limit:
-        fail(413, f"request body is over the {limit} byte limit; send fewer points per request")
+        fail(413, too_large_message(limit))
 
 
 def inflate(request: Request, limit: int) -> bytes:
@@ -128,7 +138,7 @@ def inflate(request: Request, limit: int) -> bytes:
         except zlib.error:
             fail(400, "the body says Content-Encoding: gzip but is not valid gzip data")
         if len(body) > limit or inflater.unconsumed_tail:
-            fail(413, f"decompressed request body is over the {limit} byte limit; send fewer points per request")
+            fail(413, f"decompressed {too_large_message(limit)}")
     elif encoding not in ("", "identity"):
         fail(415, f"unsupported Content-Encoding {encoding!r}: send the body plain or gzip-compressed")
     return body

@@ -20,7 +20,8 @@ from typing import Any
 import uvicorn
 import uvicorn.config
 
-from tempodb.server.asgi import DEFAULT_MAX_BODY_BYTES, create_app
+from tempodb.server.asgi import create_app
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["add_arguments", "load_credentials", "main", "run"]
 
