@@ -3,23 +3,21 @@ points to one series or one timestamp's values to many (§6.6-6.9, 6.14, 6.15)."
 
 from __future__ import annotations
 
-import math
 from operator import itemgetter
 from typing import Any
 
 from tempodb._core._http import Response
-from tempodb._core.errors import InvalidInputError
 from tempodb._core.rollup import Function, Interval, auto_interval, parse_function
 from tempodb._core.timestamps import from_epoch_ms
 from tempodb.server import codec
-from tempodb.server._timefmt import format_ms, parse_ms
-from tempodb.server.codec import MISSING, RollupEcho, SummaryOnly, describe, encoded_json_response, json_response
+from tempodb.server._timefmt import format_ms
+from tempodb.server.codec import RollupEcho, SummaryOnly, encoded_json_response, json_response
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.handlers._writes import apply, batches
 from tempodb.server.rollups import rollup, summarize
 from tempodb.server.storage import Point, PointBatch, SeriesRecord
-from tempodb.server.validation import increment_amount, point_time, series_ref, valid_key, value
+from tempodb.server.validation import SeriesRef, item_checker, problem_text, timestamp, valid_key
 
 __all__ = ["delete_range", "read_many", "read_series", "summary", "write_bulk", "write_series"]
 
@@ -98,7 +96,8 @@ def delete_range(ctx: Context) -> Response:
 
 
 def write_series(ctx: Context, *, increment: bool = False) -> Response:
-    """Points into the series the path names; by key a new series is created."""
+    """Points into the series the path names (by key, a new series is created); one bad point
+    refuses the body."""
     if ctx.route.by == "key" and not valid_key(ctx.route.ref):
         fail(400, "the series key must not contain control characters")
     body = ctx.body_bytes()
@@ -116,55 +115,36 @@ def write_series(ctx: Context, *, increment: bool = False) -> Response:
 
 
 def _checked_points(ctx: Context, body: Any, *, increment: bool) -> list[Point]:
-    """The points of any write body, point by point, failing on the first bad one with its index."""
     if not isinstance(body, list):
         fail(400, 'the body must be a JSON array of points such as [{"t": "2012-01-01T00:00:00.000Z", "v": 1.5}]')
-    now = ctx.now_ms()
+    check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=ctx.now_ms())
     points: list[Point] = []
     append = points.append
-    zone, isfinite = ctx.naive_zone, math.isfinite
     for index, item in enumerate(body):
-        if type(item) is not dict:
-            fail(400, f'point {index}: each point must be a JSON object with "t" and "v", not {describe(item)}')
-        raw = item.get("v", MISSING)
-        # Finite floats (the bulk of real writes) skip the general coercion.
-        checked = raw if type(raw) is float and isfinite(raw) and not increment else value(raw)
-        if checked is None:
-            fail(400, f'point {index}: "v" must be a finite number, not {describe(raw)}')
-        if increment:
-            checked = increment_amount(checked)
-            if checked is None:
-                fail(400, f"point {index}: increment amount {raw} does not fit in a 64-bit integer")
-        t = item.get("t")
-        try:
-            append((parse_ms(t, zone) if type(t) is str else point_time(t, zone, now), checked))
-        except InvalidInputError as exc:
-            fail(400, f"point {index}: {exc}")
+        checked = check(item)
+        if isinstance(checked, list):
+            fail(400, problem_text(f"point {index}", checked))
+        append(checked[1])
     return points
 
 
 def write_bulk(ctx: Context, *, increment: bool = False) -> Response:
-    """One timestamp's values into many series (by id or key; missing ones are created)."""
+    """One timestamp's values into many series (by id or key; missing ones are created); one bad
+    item refuses the body."""
     body = ctx.body_json()
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         fail(400, 'the body must be a JSON object such as {"t": "2012-01-01T00:00:00.000Z", "data": [{"key": "k", "v": 1}]}')
-    try:
-        ts = point_time(body.get("t"), ctx.naive_zone, ctx.now_ms())
-    except InvalidInputError as exc:
-        fail(400, str(exc))
-    grouped: dict[tuple[str, str], list[Point]] = {}
+    now = ctx.now_ms()
+    at = timestamp(body.get("t"), ctx.naive_zone, now)
+    if isinstance(at, str):
+        fail(400, at)
+    check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=now, by_series=True, at=at)
+    grouped: dict[SeriesRef, list[Point]] = {}
     for index, item in enumerate(body["data"]):
-        if type(item) is not dict:
-            fail(400, f'data[{index}] must be a JSON object with "id" or "key" and "v", not {describe(item)}')
-        raw = item.get("v", MISSING)
-        checked = value(raw)
-        if checked is not None and increment:
-            checked = increment_amount(checked)
-        if checked is None:
-            fail(400, f'data[{index}]: "v" must be a finite number, not {describe(raw)}')
-        ref = series_ref(item)
-        if ref is None:
-            fail(400, f'data[{index}]: give the series as a non-empty "id" or "key" string')
-        grouped.setdefault(ref, []).append((ts, checked))
+        checked = check(item)
+        if isinstance(checked, list):
+            fail(400, problem_text(f"data[{index}]", checked))
+        ref, point = checked
+        grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
     apply(ctx, batches(grouped), increment=increment)
     return Response(200)
