@@ -5,6 +5,7 @@ from __future__ import annotations
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.storage import Point, PointBatch, SeriesExistsError, SeriesNotFoundError
+from tempodb.server.validation import SeriesRef
 
 __all__ = ["apply", "batches"]
 
@@ -19,8 +20,8 @@ def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> None:
         fail(409, str(exc))
 
 
-def batches(grouped: dict[tuple[str, str], list[Point]]) -> list[PointBatch]:
-    """One batch per series reference (``("id" | "key", ref)``); missing series are created."""
+def batches(grouped: dict[SeriesRef, list[Point]]) -> list[PointBatch]:
+    """One batch per series reference; missing series are created."""
     return [
         PointBatch(points, id=ref if by == "id" else None, key=ref if by == "key" else None, create=True)
         for (by, ref), points in grouped.items()

@@ -115,6 +115,7 @@ def write_series(ctx: Context, *, increment: bool = False) -> Response:
 
 
 def _checked_points(ctx: Context, body: Any, *, increment: bool) -> list[Point]:
+    """The points of a body the fast path left alone, item by item; fails 400 at the first bad one."""
     if not isinstance(body, list):
         fail(400, 'the body must be a JSON array of points such as [{"t": "2012-01-01T00:00:00.000Z", "v": 1.5}]')
     check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=ctx.now_ms())
