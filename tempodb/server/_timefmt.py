@@ -19,7 +19,7 @@ from datetime import date, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
-from tempodb._core.errors import InvalidInputError
+from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, parse_timestamp
 
 __all__ = ["format_many", "format_ms", "format_pieces", "parse_many", "parse_ms"]
@@ -100,7 +100,7 @@ _OFFSET_TAILS = _Tails(naive_ok=False)
 def parse_ms(text: str, naive_zone: tzinfo = UTC) -> int:
     """Epoch milliseconds of a wire timestamp (sub-millisecond digits truncated).
 
-    Raises :class:`~tempodb._core.errors.InvalidInputError` for anything unparseable.
+    Raises :class:`~tempodb._wire.errors.InvalidInputError` for anything unparseable.
     """
     try:
         return _MINUTES[text[:16]] + (_UTC_TAILS if naive_zone is UTC else _OFFSET_TAILS)[text[16:]]

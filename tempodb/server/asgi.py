@@ -13,18 +13,18 @@ import anyio
 import anyio.to_thread
 
 from tempodb._wire.http import Request, Response
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, text_response, too_large_message
 
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_THREADS", "TempoDBApp", "create_app"]
+__all__ = ["DEFAULT_MAX_THREADS", "TempoDBApp", "create_app"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 # SQLite serialises writers and WAL readers are cheap, so a handful of threads keeps the store busy;
 # more would only queue inside SQLite while holding a request body each in memory.
 DEFAULT_MAX_THREADS = 8
@@ -124,7 +124,7 @@ class TempoDBApp:
             # The Request repr redacts Authorization, and nothing else here carries the secret.
             logger.exception("unhandled error serving %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await respond(Response(500, {"content-type": "text/plain; charset=utf-8"}, b"Internal Server Error"))
+                await respond(text_response(500, INTERNAL_ERROR))
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -175,9 +175,8 @@ def _url(scope: Scope, headers: dict[str, str]) -> str:
 
 
 def _too_large(limit: int) -> Response:
-    text = f"Request body larger than {limit} bytes"
     # Connection: close tells the client we will not read the rest of what it is sending.
-    return Response(413, {"content-type": "text/plain; charset=utf-8", "connection": "close"}, text.encode())
+    return text_response(413, too_large_message(limit), {"Connection": "close"})
 
 
 async def _send_response(send: Send, response: Response) -> None:

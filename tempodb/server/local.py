@@ -31,7 +31,7 @@ class _Base:
     @classmethod
     def open(cls, path: str = ":memory:", credentials: Mapping[str, str] | None = None) -> Self:
         """Open an engine on ``path`` (None credentials = open mode) that ``close`` will close."""
-        from tempodb.server.engine import open_engine
+        from tempodb.server.factory import open_engine
 
         return cls(open_engine(path, credentials), owns_engine=True)
 

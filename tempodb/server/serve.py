@@ -15,12 +15,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 import uvicorn.config
 
-from tempodb.server.asgi import DEFAULT_MAX_BODY_BYTES, create_app
+from tempodb.server.asgi import TempoDBApp, create_app
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
+
+if TYPE_CHECKING:
+    from tempodb.server.engine import Engine
 
 __all__ = ["add_arguments", "load_credentials", "main", "run"]
 
@@ -135,71 +139,101 @@ def _log_config(level: str) -> dict[str, Any]:
     return config
 
 
+class _CannotServe(Exception):
+    """A setting or resource that keeps the server from starting; the message says which."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; returns the process exit code (0 after a requested stop)."""
-    from tempodb.server.engine import open_engine
+    try:
+        engine = _open_engine(args)
+    except _CannotServe as exc:
+        return _refuse(exc)
+    app = create_app(engine, max_body_bytes=args.max_body_bytes)
+    try:
+        return _serve(app, args)
+    except _CannotServe as exc:
+        return _refuse(exc)
+    finally:
+        # Lifespan shutdown normally closed it already; a forced exit (second Ctrl+C) skips that.
+        app.close()
 
-    def fail(message: str) -> int:
-        print(f"tempodb serve: error: {message}", file=sys.stderr, flush=True)
-        return 2
+
+def _refuse(reason: _CannotServe) -> int:
+    print(f"tempodb serve: error: {reason}", file=sys.stderr, flush=True)
+    return 2
+
+
+def _open_engine(args: argparse.Namespace) -> Engine:
+    """The engine the options describe, after checking them; warns on stderr about open mode."""
+    from tempodb.server.factory import open_engine
 
     try:
         credentials = load_credentials(args)
     except (OSError, ValueError) as exc:
-        return fail(str(exc))
+        raise _CannotServe(str(exc)) from exc
     if args.keyfile and not args.certfile:
-        return fail("--keyfile needs --certfile")
+        raise _CannotServe("--keyfile needs --certfile")
     if args.max_body_bytes < 0:
-        return fail("--max-body-bytes must be >= 0")
+        raise _CannotServe("--max-body-bytes must be >= 0")
     if credentials is None:
         print(
             "tempodb serve: no credentials given: OPEN MODE, any key/secret is accepted and each key is its own database",
             file=sys.stderr,
             flush=True,
         )
-
     try:
-        engine = open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
+        return open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
     except Exception as exc:
-        return fail(f"cannot open {args.db!r}: {exc}")
-    app = create_app(engine, max_body_bytes=args.max_body_bytes)
+        raise _CannotServe(f"cannot open {args.db!r}: {exc}") from exc
+
+
+def _serve(app: TempoDBApp, args: argparse.Namespace) -> int:
+    """Listen, announce, and serve ``app`` until stopped; the exit code."""
     try:
-        try:
-            sock = _bind(args.host, args.port)
-        except OSError as exc:
-            return fail(f"cannot listen on {args.host}:{args.port}: {exc}")
-        port = sock.getsockname()[1]
-        scheme = "https" if args.certfile else "http"
-        host = f"[{args.host}]" if ":" in args.host else args.host
-        config = uvicorn.Config(
-            app,
-            lifespan="on",
-            log_config=_log_config(args.log_level),
-            log_level=args.log_level,
-            ssl_certfile=args.certfile,
-            ssl_keyfile=args.keyfile,
-            # The engine sees the connection as it is; forwarded headers are not trusted blindly.
-            proxy_headers=False,
-            server_header=False,
-        )
-        try:
-            # Loading now turns a bad certificate into a clear message instead of a traceback.
-            config.load()
-        except Exception as exc:
-            sock.close()
-            return fail(f"cannot load the server configuration: {exc}")
-        server = _Server(config, f"{scheme}://{host}:{port}/v1/")
-        try:
-            with _quiet_signals():
-                server.run(sockets=[sock])
-        except SystemExit as exc:  # uvicorn exits this way when startup fails
-            return exc.code if isinstance(exc.code, int) else 1
-        finally:
-            sock.close()
-        return 0 if server.started else 1
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        raise _CannotServe(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    try:
+        server = _Server(_uvicorn_config(app, args), _public_url(args, sock.getsockname()[1]))
+        return _run_until_stopped(server, sock)
     finally:
-        # Lifespan shutdown normally closed it already; a forced exit (second Ctrl+C) skips that.
-        app.close()
+        sock.close()
+
+
+def _run_until_stopped(server: _Server, sock: socket.socket) -> int:
+    try:
+        with _quiet_signals():
+            server.run(sockets=[sock])
+    except SystemExit as exc:  # uvicorn exits this way when startup fails
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0 if server.started else 1
+
+
+def _uvicorn_config(app: TempoDBApp, args: argparse.Namespace) -> uvicorn.Config:
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=_log_config(args.log_level),
+        log_level=args.log_level,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+        # The engine sees the connection as it is; forwarded headers are not trusted blindly.
+        proxy_headers=False,
+        server_header=False,
+    )
+    try:
+        # Loading now turns a bad certificate into a clear message instead of a traceback.
+        config.load()
+    except Exception as exc:
+        raise _CannotServe(f"cannot load the server configuration: {exc}") from exc
+    return config
+
+
+def _public_url(args: argparse.Namespace, port: int) -> str:
+    scheme = "https" if args.certfile else "http"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    return f"{scheme}://{host}:{port}/v1/"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,10 +22,10 @@ from tempodb.server.storage import (
     Direction,
     Point,
     PointBatch,
-    Series,
     SeriesExistsError,
     SeriesFilter,
     SeriesNotFoundError,
+    SeriesRecord,
 )
 
 __all__ = ["SQLiteStore"]
@@ -149,11 +149,11 @@ class SQLiteStore:
 
     # -- series -----------------------------------------------------------------------------
 
-    def create_series(self, database: str, series: Series) -> None:
+    def create_series(self, database: str, series: SeriesRecord) -> None:
         with self._transaction(write=True) as conn:
             self._insert_series(conn, database, series)
 
-    def _insert_series(self, conn: sqlite3.Connection, database: str, series: Series) -> int:
+    def _insert_series(self, conn: sqlite3.Connection, database: str, series: SeriesRecord) -> int:
         try:
             cur = conn.execute(
                 "INSERT INTO series (database, id, key, name) VALUES (?, ?, ?, ?)",
@@ -167,7 +167,7 @@ class SQLiteStore:
         return sid
 
     @staticmethod
-    def _store_meta(conn: sqlite3.Connection, sid: int, series: Series) -> None:
+    def _store_meta(conn: sqlite3.Connection, sid: int, series: SeriesRecord) -> None:
         tags = list(dict.fromkeys(series.tags))
         conn.executemany("INSERT INTO tags (series, tag, pos) VALUES (?, ?, ?)", [(sid, t, i) for i, t in enumerate(tags)])
         conn.executemany(
@@ -175,7 +175,7 @@ class SQLiteStore:
             [(sid, n, v, i) for i, (n, v) in enumerate(series.attributes.items())],
         )
 
-    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> Series | None:  # noqa: A002
+    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> SeriesRecord | None:  # noqa: A002
         if id is not None:
             found = self.find_series(database, SeriesFilter(ids=(id,)))
         elif key is not None:
@@ -184,7 +184,7 @@ class SQLiteStore:
             return None
         return found[0] if found else None
 
-    def update_series(self, database: str, series: Series) -> bool:
+    def update_series(self, database: str, series: SeriesRecord) -> bool:
         with self._transaction(write=True) as conn:
             row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series.id)).fetchone()
             if row is None:
@@ -215,13 +215,13 @@ class SQLiteStore:
             params.extend((name, value))
         return " AND ".join(clauses), params
 
-    def find_series(self, database: str, selection: SeriesFilter) -> list[Series]:
+    def find_series(self, database: str, selection: SeriesFilter) -> list[SeriesRecord]:
         where, params = self._where(database, selection)
         with self._transaction(write=False) as conn:
             rows = conn.execute(f"SELECT s.sid, s.id, s.key, s.name FROM series s WHERE {where} ORDER BY s.key", params).fetchall()
             if not rows:
                 return []
-            by_sid = {sid: Series(id=id_, key=key, name=name) for sid, id_, key, name in rows}
+            by_sid = {sid: SeriesRecord(id=id_, key=key, name=name) for sid, id_, key, name in rows}
             sids = json.dumps(list(by_sid))
             for sid, tag in conn.execute(
                 "SELECT series, tag FROM tags WHERE series IN (SELECT value FROM json_each(?)) ORDER BY series, pos", (sids,)
@@ -251,11 +251,11 @@ class SQLiteStore:
         if batch.id is not None:
             row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, batch.id)).fetchone()
             if row is None and batch.create:
-                return self._insert_series(conn, database, Series(id=batch.id, key=batch.id))
+                return self._insert_series(conn, database, SeriesRecord(id=batch.id, key=batch.id))
         elif batch.key is not None:
             row = conn.execute("SELECT sid FROM series WHERE database = ? AND key = ?", (database, batch.key)).fetchone()
             if row is None and batch.create:
-                return self._insert_series(conn, database, Series(id=uuid.uuid4().hex, key=batch.key))
+                return self._insert_series(conn, database, SeriesRecord(id=uuid.uuid4().hex, key=batch.key))
         else:
             raise ValueError("a point batch needs an id or a key")
         if row is None:

@@ -12,26 +12,34 @@ from typing import Literal, Protocol
 import msgspec
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "Direction",
     "Point",
     "PointBatch",
-    "Series",
     "SeriesExistsError",
     "SeriesFilter",
     "SeriesNotFoundError",
+    "SeriesRecord",
     "Store",
     "Value",
 ]
 
 #: A stored value: integers stay integers, floats stay floats.
 Value = int | float
+#: The range of a stored integer (and of an increment, which adds as a 64-bit long).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: One stored point: (epoch milliseconds, value).
 Point = tuple[int, Value]
 Direction = Literal["exact", "before", "after", "nearest"]
 
 
-class Series(msgspec.Struct):
-    """Series metadata; field order is the wire order (``id, key, name, tags, attributes``)."""
+class SeriesRecord(msgspec.Struct):
+    """A series as the server stores and sends it (the client's model is ``tempodb.Series``).
+
+    The field order is the wire order (``id, key, name, tags, attributes``): msgspec writes the fields
+    in declaration order, so it must not change.
+    """
 
     id: str
     key: str
@@ -86,18 +94,18 @@ class Store(Protocol):
         """The secret registered for ``database``; ``secret`` becomes it when none is yet."""
         ...
 
-    def create_series(self, database: str, series: Series) -> None:
+    def create_series(self, database: str, series: SeriesRecord) -> None:
         """Store a new series; raises :class:`SeriesExistsError` when its key or id is taken."""
         ...
 
-    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> Series | None:  # noqa: A002
+    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> SeriesRecord | None:  # noqa: A002
         ...
 
-    def update_series(self, database: str, series: Series) -> bool:
+    def update_series(self, database: str, series: SeriesRecord) -> bool:
         """Replace name, tags and attributes of the series with ``series.id``; False if unknown."""
         ...
 
-    def find_series(self, database: str, selection: SeriesFilter) -> list[Series]:
+    def find_series(self, database: str, selection: SeriesFilter) -> list[SeriesRecord]:
         """The matching series, ordered by key."""
         ...
 

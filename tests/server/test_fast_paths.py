@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from tempodb._core.errors import InvalidInputError
 from tempodb._wire.http import Request
 from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, parse_timestamp
-from tempodb.server import _gzip
-from tempodb.server import engine as engine_module
+from tempodb.server import _gzip, codec
 from tempodb.server._timefmt import format_many, format_pieces, parse_many, parse_ms
+from tempodb.server.factory import open_engine
 from tempodb.server.rollups import summarize
-from tempodb.server.storage import Series
+from tempodb.server.storage import SeriesRecord
 
 ZONES = [UTC, get_zone("America/Chicago"), get_zone("Asia/Kathmandu"), get_zone("Australia/Lord_Howe"), get_zone("Africa/Monrovia")]
 HEADS = ["2012-01-01T00:00", "2012-02-29T23:59", "2013-02-29T00:00", "2012-13-01T00:00", "2012-01-01T24:00", "2012-01-01T23:60",
@@ -98,7 +98,7 @@ class _Point(msgspec.Struct):
 
 
 class _DataSet(msgspec.Struct):
-    series: Series
+    series: SeriesRecord
     start: str
     end: str
     data: list[_Point]
@@ -111,11 +111,11 @@ def test_dataset_json_is_what_msgspec_writes(n: int) -> None:
     rng = random.Random(n)
     stamps = sorted(rng.sample(range(10**12, 10**12 + 10**10), n))
     values: list[Any] = [rng.choice([rng.random() * 1e6, rng.randint(-(2**63), 2**63 - 1), 0, -0.0, 1e-300, 1.5e100]) for _ in stamps]
-    series = Series(id="i", key='k "quoted" \u00e9', name="n", tags=["t"], attributes={"data": "[1,2]"})
+    series = SeriesRecord(id="i", key='k "quoted" \u00e9', name="n", tags=["t"], attributes={"data": "[1,2]"})
     zone = get_zone("America/Chicago")
     summary = summarize(values) if n else {}
-    echo = engine_module._Rollup("PT1H", "mean", "America/Chicago")
-    got = b"".join(engine_module._dataset_json(series, "s", "e", stamps, values, echo, summary, zone))
+    echo = codec.RollupEcho("PT1H", "mean", "America/Chicago")
+    got = b"".join(codec.dataset_json(series, "s", "e", stamps, values, echo, summary, zone))
     data = [_Point(t, v) for t, v in zip(format_many(stamps, zone), values, strict=True)]
     assert got == msgspec.json.encode(_DataSet(series, "s", "e", data, echo, summary))
 
@@ -147,8 +147,8 @@ WRITES = [
 def test_typed_write_path_answers_like_the_general_one(body: Any, tz: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def write(fast: bool) -> tuple[int, bytes, Any]:
         if not fast:
-            monkeypatch.setattr(engine_module, "_plain_points", lambda body, zone: None)
-        engine = engine_module.open_engine(":memory:")
+            monkeypatch.setattr(codec, "plain_points", lambda body, zone: None)
+        engine = open_engine(":memory:")
         engine._clock = lambda: 1_700_000_000.25
         request = Request("POST", f"http://x/v1/series/key/k/data/{tz}", {"Authorization": "Basic a2V5OnNlY3JldA=="}, msgspec.json.encode(body))
         response = engine.handle(request)

@@ -11,7 +11,8 @@ import pytest
 
 from tempodb._wire.http import Request, Response
 from tempodb.server.asgi import create_app
-from tempodb.server.engine import open_engine
+from tempodb.server.edge import INTERNAL_ERROR, too_large_message
+from tempodb.server.factory import open_engine
 from tempodb.server.local import AsyncLocalTransport, LocalTransport
 
 pytestmark = pytest.mark.anyio
@@ -98,6 +99,20 @@ async def test_declared_length_over_limit_is_refused_unread() -> None:
     status, headers, _, reads = await call(app, scope(b"/v1/multi/", method="POST", headers=[(b"content-length", b"11")]), [b"x" * 11])
     assert (status, reads, engine.requests) == (413, 0, [])
     assert headers[b"connection"] == b"close"
+
+
+async def test_413_and_500_say_what_the_engine_says() -> None:
+    # One text per error, whichever layer answers: the ASGI front before the body is read, or the engine.
+    engine = open_engine(max_body_bytes=10)
+    try:
+        auth = [(k.encode(), v.encode()) for k, v in AUTH.items()]
+        _, _, refused_early, _ = await call(create_app(engine, max_body_bytes=10), scope(b"/v1/multi/", method="POST"), [b"x" * 11])
+        _, _, refused_late, _ = await call(create_app(engine), scope(b"/v1/multi/", method="POST", headers=auth), [b"x" * 11])
+        assert refused_early == refused_late == too_large_message(10).encode()
+    finally:
+        engine.close()
+    _, _, crashed, _ = await call(create_app(Recorder(fail=True)), scope(b"/v1/series/"), [b""])  # type: ignore[arg-type]
+    assert crashed == INTERNAL_ERROR.encode()
 
 
 async def test_streamed_body_over_limit_stops_reading() -> None:

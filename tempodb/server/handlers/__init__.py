@@ -1,0 +1,1 @@
+"""The endpoints' implementations, one module per resource; ``engine.Engine`` maps routes to them."""

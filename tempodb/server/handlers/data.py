@@ -1,0 +1,151 @@
+"""Data points: read one series or many (raw or rolled up), summarize, delete a range, and write
+points to one series or one timestamp's values to many (§6.6-6.9, 6.14, 6.15)."""
+
+from __future__ import annotations
+
+from operator import itemgetter
+from typing import Any
+
+from tempodb._wire.http import Response
+from tempodb._wire.intervals import Function, Interval, auto_interval, parse_function
+from tempodb._wire.timestamps import from_epoch_ms
+from tempodb.server import codec
+from tempodb.server._timefmt import format_ms
+from tempodb.server.codec import RollupEcho, SummaryOnly, encoded_json_response, json_response
+from tempodb.server.context import Context
+from tempodb.server.edge import fail
+from tempodb.server.handlers._writes import apply, batches
+from tempodb.server.rollups import rollup, summarize
+from tempodb.server.storage import Point, PointBatch, SeriesRecord
+from tempodb.server.validation import SeriesRef, item_checker, problem_text, timestamp, valid_key
+
+__all__ = ["delete_range", "read_many", "read_series", "summary", "write_bulk", "write_series"]
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+def read_series(ctx: Context) -> Response:
+    start, end = ctx.range()
+    interval, function = _rollup_params(ctx, start, end)
+    return encoded_json_response(b"".join(_dataset(ctx, ctx.series(), start, end, interval, function)))
+
+
+def read_many(ctx: Context) -> Response:
+    start, end = ctx.range()
+    interval, function = _rollup_params(ctx, start, end)
+    found = ctx.store.find_series(ctx.database, ctx.query.series_filter())
+    pieces = [b"["]
+    for index, series in enumerate(found):
+        if index:
+            pieces.append(b",")
+        pieces += _dataset(ctx, series, start, end, interval, function)
+    pieces.append(b"]")
+    return encoded_json_response(b"".join(pieces))
+
+
+def summary(ctx: Context) -> Response:
+    start, end = ctx.range()
+    series = ctx.series()
+    values = list(map(_SECOND, ctx.store.read_points(ctx.database, series.id, start, end)))
+    zone = ctx.zone
+    return json_response(SummaryOnly(series, ctx.tz_name, format_ms(end, zone), format_ms(start, zone), summarize(values)))
+
+
+def _rollup_params(ctx: Context, start: int, end: int) -> tuple[Interval | None, Function]:
+    text = ctx.query.get("interval")
+    function = parse_function(ctx.query.get("function")) or Function.MEAN
+    if text.lower() == "raw":
+        return None, function
+    if text:
+        return Interval.parse(text), function
+    return auto_interval(from_epoch_ms(start), from_epoch_ms(end)), function
+
+
+def _dataset(
+    ctx: Context, series: SeriesRecord, start: int, end: int, interval: Interval | None, function: Function
+) -> list[bytes]:
+    rows = ctx.store.read_points(ctx.database, series.id, start, end)
+    stamps, values = list(map(_FIRST, rows)), list(map(_SECOND, rows))
+    del rows  # the row tuples are the bulk of a read's memory: gone before the JSON is built
+    stats = summarize(values)
+    echo = None
+    if interval is not None:
+        stamps, values = rollup(stamps, values, interval, function, ctx.zone)
+        echo = RollupEcho(interval.iso, function.value, ctx.tz_name)
+    zone = ctx.zone
+    return codec.dataset_json(series, format_ms(start, zone), format_ms(end, zone), stamps, values, echo, stats, zone)
+
+
+# -- deletes ------------------------------------------------------------------------------------
+
+
+def delete_range(ctx: Context) -> Response:
+    start, end = ctx.range()
+    if start == end:
+        end = start + 1  # start == end deletes exactly the point at start (§6.14)
+    series = ctx.series()
+    if not ctx.store.delete_points(ctx.database, series.id, start, end):
+        fail(403)
+    return Response(200)
+
+
+# -- writes -------------------------------------------------------------------------------------
+
+
+def write_series(ctx: Context, *, increment: bool = False) -> Response:
+    """Points into the series the path names (by key, a new series is created); one bad point
+    refuses the body."""
+    if ctx.route.by == "key" and not valid_key(ctx.route.ref):
+        fail(400, "the series key must not contain control characters")
+    body = ctx.body_bytes()
+    points = None if increment else codec.plain_points(body, ctx.naive_zone)
+    if points is None:
+        points = _checked_points(ctx, codec.decode_json(body), increment=increment)
+    if not points:
+        return Response(200)
+    by_id = ctx.route.by == "id"
+    batch = PointBatch(
+        points, id=ctx.route.ref if by_id else None, key=None if by_id else ctx.route.ref, create=not by_id
+    )
+    apply(ctx, [batch], increment=increment)
+    return Response(200)
+
+
+def _checked_points(ctx: Context, body: Any, *, increment: bool) -> list[Point]:
+    """The points of a body the fast path left alone, item by item; fails 400 at the first bad one."""
+    if not isinstance(body, list):
+        fail(400, 'the body must be a JSON array of points such as [{"t": "2012-01-01T00:00:00.000Z", "v": 1.5}]')
+    check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=ctx.now_ms())
+    points: list[Point] = []
+    append = points.append
+    for index, item in enumerate(body):
+        checked = check(item)
+        if isinstance(checked, list):
+            fail(400, problem_text(f"point {index}", checked))
+        append(checked[1])
+    return points
+
+
+def write_bulk(ctx: Context, *, increment: bool = False) -> Response:
+    """One timestamp's values into many series (by id or key; missing ones are created); one bad
+    item refuses the body."""
+    body = ctx.body_json()
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        fail(400, 'the body must be a JSON object such as {"t": "2012-01-01T00:00:00.000Z", "data": [{"key": "k", "v": 1}]}')
+    now = ctx.now_ms()
+    at = timestamp(body.get("t"), ctx.naive_zone, now)
+    if isinstance(at, str):
+        fail(400, at)
+    check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=now, by_series=True, at=at)
+    grouped: dict[SeriesRef, list[Point]] = {}
+    for index, item in enumerate(body["data"]):
+        checked = check(item)
+        if isinstance(checked, list):
+            fail(400, problem_text(f"data[{index}]", checked))
+        ref, point = checked
+        grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
+    apply(ctx, batches(grouped), increment=increment)
+    return Response(200)
