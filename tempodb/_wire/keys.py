@@ -10,9 +10,12 @@ import msgspec
 
 from tempodb._wire.errors import InvalidInputError
 
-__all__ = ["By", "SeriesRef", "check_id", "check_key", "key_problem"]
+__all__ = ["NO_SERIES", "By", "SeriesRef", "check_id", "check_key", "key_problem"]
 
 By = Literal["id", "key"]
+
+#: What a server answers for a bulk or multi item that names no usable series (the historical text).
+NO_SERIES = "Must provide a series ID or key"
 
 
 def key_problem(key: object, what: str = "series key") -> str | None:
@@ -40,10 +43,8 @@ def check_key(key: object, what: str = "series key") -> str:
 
 
 def check_id(series_id: object) -> str:
-    """A series id: a non-empty string (ids are made by the server; only their form is checked)."""
-    if not isinstance(series_id, str) or series_id == "":
-        raise InvalidInputError(f"series id must be a non-empty string, not {series_id!r}")
-    return series_id
+    """A series id, by the key rule (ids are made by the server; only their form is checked)."""
+    return check_key(series_id, "series id")
 
 
 class SeriesRef(msgspec.Struct, frozen=True, gc=False):
@@ -71,7 +72,9 @@ class SeriesRef(msgspec.Struct, frozen=True, gc=False):
 
     @classmethod
     def choose(cls, series_id: object, key: object) -> SeriesRef | None:
-        """The ref of an item that may give both ``id`` and ``key``: the id wins (docs/protocol.md §6.9).
+        """The ref of an item that may give both ``id`` and ``key``: the id wins whenever it is
+        given (docs/protocol.md §6.9), even when it is not usable, so a bad id is an error rather
+        than a write to the key's series.
 
         None when neither is given; ``InvalidInputError`` when the one that counts is not usable.
         """

@@ -22,7 +22,6 @@ __all__ = [
     "NOT_NUMERIC",
     "Number",
     "check_number",
-    "describe",
     "read_number",
     "read_value",
 ]
@@ -39,7 +38,7 @@ INCREMENT_RANGE = "Must provide an increment amount within the 64-bit integer ra
 _NONFINITE = frozenset(("nan", "inf", "infinity"))
 
 
-def describe(raw: object) -> str:
+def _describe(raw: object) -> str:
     """A short rendering of a value for a message."""
     text = repr(raw)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -59,7 +58,7 @@ def check_number(value: object) -> Number:
     if kind is int:
         return value  # type: ignore[return-value]
     if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
-        raise InvalidInputError(f"value must be an int or float, not {type(value).__name__} ({describe(value)})")
+        raise InvalidInputError(f"value must be an int or float, not {type(value).__name__} ({_describe(value)})")
     return check_number(int(value) if isinstance(value, numbers.Integral) else float(value))
 
 

@@ -9,9 +9,10 @@ from typing import Any
 import msgspec
 
 from tempodb._wire.http import Response
+from tempodb._wire.values import INT64_MAX, INT64_MIN
 from tempodb.server._timefmt import format_pieces, parse_many
 from tempodb.server.edge import JSON_TYPE, fail
-from tempodb.server.storage import INT64_MAX, INT64_MIN, Point, SeriesRecord, Value
+from tempodb.server.storage import Point, SeriesRecord, Value
 
 __all__ = [
     "MISSING",
@@ -77,6 +78,7 @@ class RollupEcho(msgspec.Struct):
 class SingleValue(msgspec.Struct):
     series: SeriesRecord
     data: PointOut | None
+    tz: str  # the zone data.t is written in (the 2014 Java client reads it)
 
 
 class SummaryOnly(msgspec.Struct):

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
+from tempodb._wire.endpoints import Route
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Request, Response
+from tempodb._wire.query import Query
 from tempodb._wire.timestamps import UTC, get_zone
 from tempodb.server import codec
-from tempodb.server._routes import Query, Route
 from tempodb.server._timefmt import parse_ms
 from tempodb.server.edge import fail, inflate
 from tempodb.server.storage import SeriesRecord, Store
@@ -51,10 +52,8 @@ class Context:
 
     def series(self) -> SeriesRecord:
         """The series the path names; fails 403 when there is none (as TempoDB did, not 404)."""
-        if self.route.by == "id":
-            series = self.store.get_series(self.database, id=self.route.ref)
-        else:
-            series = self.store.get_series(self.database, key=self.route.ref)
+        assert self.route.series is not None, "only endpoints that name a series ask for it"
+        series = self.store.get_series(self.database, self.route.series)
         if series is None:
             fail(403)
         return series

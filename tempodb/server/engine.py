@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from tempodb._wire.endpoints import ENDPOINTS, allowed_methods, route
 from tempodb._wire.http import Request, Response
-from tempodb.server._routes import ALLOWED_METHODS, Query, route
+from tempodb._wire.query import Query
 from tempodb.server.context import Context, Handler
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Gate, answer, check_size, fail
 from tempodb.server.handlers import data, increments, multi, series, single
@@ -23,26 +24,28 @@ __all__ = ["Engine"]
 class Engine:
     """A TempoDB v1 server without I/O.  Thread-safe: call :meth:`handle` from any thread."""
 
-    #: The handler of every (route name, method) pair the routes allow.
-    HANDLERS: Mapping[tuple[str, str], Handler] = {
-        ("series", "GET"): series.list_series,
-        ("series", "POST"): series.create_series,
-        ("series", "DELETE"): series.delete_series,
-        ("series_item", "GET"): series.get_series,
-        ("series_item", "PUT"): series.update_series,
-        ("series_data", "GET"): data.read_series,
-        ("series_data", "POST"): data.write_series,
-        ("series_data", "DELETE"): data.delete_range,
-        ("series_increment", "POST"): increments.increment_series,
-        ("series_single", "GET"): single.single_series,
-        ("series_summary", "GET"): data.summary,
-        ("data", "GET"): data.read_many,
-        ("data", "POST"): data.write_bulk,
-        ("increment", "POST"): increments.increment_bulk,
-        ("multi", "POST"): multi.write_multi,
-        ("multi_increment", "POST"): increments.increment_multi,
-        ("single", "GET"): single.single_many,
+    #: The handler of every endpoint of the table (``tempodb._wire.endpoints.ENDPOINTS``), by name.
+    HANDLERS: Mapping[str, Handler] = {
+        "list_series": series.list_series,
+        "create_series": series.create_series,
+        "delete_series": series.delete_series,
+        "get_series": series.get_series,
+        "update_series": series.update_series,
+        "delete_one_series": series.delete_one_series,
+        "read_one": data.read_series,
+        "write_one": data.write_series,
+        "delete_range": data.delete_range,
+        "increment_one": increments.increment_series,
+        "single_one": single.single_series,
+        "summary_one": data.summary,
+        "read": data.read_many,
+        "write_bulk": data.write_bulk,
+        "increment_bulk": increments.increment_bulk,
+        "write_multi": multi.write_multi,
+        "increment_multi": increments.increment_multi,
+        "single": single.single_many,
     }
+    assert set(HANDLERS) == {endpoint.name for endpoint in ENDPOINTS}, "every endpoint has one handler"
 
     def __init__(
         self,
@@ -77,12 +80,13 @@ class Engine:
         if found is None:
             fail(404, f"no such endpoint: {path} (TempoDB v1 paths start with /v1/series/, /v1/data/, /v1/multi/, ...)")
         method = request.method.upper()
-        allowed = ALLOWED_METHODS[found.name]
-        if method not in allowed:
+        endpoint = found.endpoint(method)
+        if endpoint is None:
+            allowed = allowed_methods(found.path)
             fail(405, f"method {method} is not allowed on {path}; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
         database = self._gate.database(request)
         check_size(request.body, self._max_body)
         context = Context(
             request, database, Query(query_text), found, store=self.store, clock=self._clock, max_body=self._max_body
         )
-        return self.HANDLERS[found.name, method](context)
+        return self.HANDLERS[endpoint.name](context)

@@ -18,12 +18,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.query import SeriesFilter
 from tempodb.server.storage import (
     Direction,
     Point,
     PointBatch,
     SeriesExistsError,
-    SeriesFilter,
     SeriesNotFoundError,
     SeriesRecord,
 )
@@ -175,13 +176,11 @@ class SQLiteStore:
             [(sid, n, v, i) for i, (n, v) in enumerate(series.attributes.items())],
         )
 
-    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> SeriesRecord | None:  # noqa: A002
-        if id is not None:
-            found = self.find_series(database, SeriesFilter(ids=(id,)))
-        elif key is not None:
-            found = self.find_series(database, SeriesFilter(keys=(key,)))
+    def get_series(self, database: str, series: SeriesRef) -> SeriesRecord | None:
+        if series.by == "id":
+            found = self.find_series(database, SeriesFilter(ids=(series.value,)))
         else:
-            return None
+            found = self.find_series(database, SeriesFilter(keys=(series.value,)))
         return found[0] if found else None
 
     def update_series(self, database: str, series: SeriesRecord) -> bool:
@@ -248,18 +247,14 @@ class SQLiteStore:
     # -- points -----------------------------------------------------------------------------
 
     def _resolve(self, conn: sqlite3.Connection, database: str, batch: PointBatch) -> int:
-        if batch.id is not None:
-            row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, batch.id)).fetchone()
-            if row is None and batch.create:
-                return self._insert_series(conn, database, SeriesRecord(id=batch.id, key=batch.id))
-        elif batch.key is not None:
-            row = conn.execute("SELECT sid FROM series WHERE database = ? AND key = ?", (database, batch.key)).fetchone()
-            if row is None and batch.create:
-                return self._insert_series(conn, database, SeriesRecord(id=uuid.uuid4().hex, key=batch.key))
-        else:
-            raise ValueError("a point batch needs an id or a key")
+        by, value = batch.series.by, batch.series.value
+        column = "id" if by == "id" else "key"  # one of two literals: safe to inline
+        row = conn.execute(f"SELECT sid FROM series WHERE database = ? AND {column} = ?", (database, value)).fetchone()
+        if row is None and batch.create:
+            series_id = value if by == "id" else uuid.uuid4().hex
+            return self._insert_series(conn, database, SeriesRecord(id=series_id, key=value))
         if row is None:
-            raise SeriesNotFoundError(batch.id if batch.id is not None else batch.key)
+            raise SeriesNotFoundError(value)
         return int(row[0])
 
     def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:

@@ -7,18 +7,18 @@ Every method takes the database name, which is the API key: databases never see 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 import msgspec
 
+from tempodb._wire.keys import SeriesRef
+from tempodb._wire.query import Direction, SeriesFilter
+
 __all__ = [
-    "INT64_MAX",
-    "INT64_MIN",
     "Direction",
     "Point",
     "PointBatch",
     "SeriesExistsError",
-    "SeriesFilter",
     "SeriesNotFoundError",
     "SeriesRecord",
     "Store",
@@ -28,10 +28,8 @@ __all__ = [
 #: A stored value: integers stay integers, floats stay floats.
 Value = int | float
 #: The range of a stored integer (and of an increment, which adds as a 64-bit long).
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 #: One stored point: (epoch milliseconds, value).
 Point = tuple[int, Value]
-Direction = Literal["exact", "before", "after", "nearest"]
 
 
 class SeriesRecord(msgspec.Struct):
@@ -48,30 +46,15 @@ class SeriesRecord(msgspec.Struct):
     attributes: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class SeriesFilter(msgspec.Struct, frozen=True):
-    """Which series to select: union within ``ids`` and within ``keys``, every tag and attribute
-    required, and all present kinds combined with AND.  An empty filter selects every series."""
-
-    ids: tuple[str, ...] = ()
-    keys: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    attributes: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.ids or self.keys or self.tags or self.attributes)
-
-
 class PointBatch(msgspec.Struct, frozen=True):
-    """Points for one series, named by ``id`` or by ``key`` (``id`` wins when both are set).
+    """Points for one series.
 
     With ``create`` a missing series is created (by key: a new id; by id: key = id); without it a
     missing series makes the whole write fail with :class:`SeriesNotFoundError`.
     """
 
     points: Sequence[Point]
-    id: str | None = None
-    key: str | None = None
+    series: SeriesRef
     create: bool = True
 
 
@@ -98,7 +81,7 @@ class Store(Protocol):
         """Store a new series; raises :class:`SeriesExistsError` when its key or id is taken."""
         ...
 
-    def get_series(self, database: str, *, id: str | None = None, key: str | None = None) -> SeriesRecord | None:  # noqa: A002
+    def get_series(self, database: str, series: SeriesRef) -> SeriesRecord | None:
         ...
 
     def update_series(self, database: str, series: SeriesRecord) -> bool:

@@ -12,50 +12,26 @@ Single-series and bulk writes refuse the whole body at the first bad item (400, 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any, TypeGuard
+from typing import Any
 
+from tempodb._wire.errors import InvalidInputError
+from tempodb._wire.keys import NO_SERIES, SeriesRef
+from tempodb._wire.values import INT64_MAX, INT64_MIN, read_value
 from tempodb.server._timefmt import parse_ms
 from tempodb.server.codec import MISSING, describe
-from tempodb.server.storage import INT64_MAX, INT64_MIN, Point, Value
+from tempodb.server.storage import Point
 
-__all__ = [
-    "INCREMENT_RANGE",
-    "INTEGER_RANGE",
-    "NO_SERIES",
-    "NUMERIC",
-    "Checked",
-    "SeriesRef",
-    "item_checker",
-    "problem_text",
-    "timestamp",
-    "valid_key",
-]
+__all__ = ["Checked", "item_checker", "problem_text", "timestamp"]
 
-# The historical service's texts (recorded 207 answers), kept word for word.
-NUMERIC = "Must provide a numeric value"
-NO_SERIES = "Must provide a series ID or key"
-# Ours, in the same voice.
-INTEGER_RANGE = "Must provide an integer value within the 64-bit range"
-INCREMENT_RANGE = "Must provide an increment amount within the 64-bit integer range"
 _TIMESTAMP = "Must provide a valid timestamp: {}"
 
-#: How a bulk or multi item names its series: ``("id", the id)`` or ``("key", the key)``.
-SeriesRef = tuple[str, str]
 #: A checked item: its series (None where the path names it) and its point.
 Checked = tuple[SeriesRef | None, Point]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NOT_NUMBERS = frozenset({"nan", "inf", "infinity"})
 _NOTHING: dict[str, Any] = {}
 _isfinite = math.isfinite
-
-
-def valid_key(raw: object) -> TypeGuard[str]:
-    """A usable series id or key: a non-empty string without control characters."""
-    return isinstance(raw, str) and bool(raw) and _CONTROL.search(raw) is None
 
 
 def timestamp(raw: object, naive_zone: tzinfo, now: int) -> int | str:
@@ -88,17 +64,6 @@ def item_checker(
     """
     floats_as_sent = not increment  # a finite float is stored as it came
 
-    def value_of(raw: object) -> Value | str:
-        number = _number(raw)
-        if number is None:
-            return NUMERIC
-        if increment:
-            number = int(number)  # increments work on longs (§6.11)
-            return number if INT64_MIN <= number <= INT64_MAX else INCREMENT_RANGE
-        if type(number) is int and not INT64_MIN <= number <= INT64_MAX:
-            return INTEGER_RANGE
-        return number
-
     def check(item: object) -> Checked | list[str]:
         # Runs once per point of the writes the typed fast path (codec.plain_points) leaves to it:
         # a closure (no attribute loads), common cases first, a problem list only for a bad item.
@@ -109,7 +74,7 @@ def item_checker(
         if (kind is float and floats_as_sent and _isfinite(raw)) or (kind is int and INT64_MIN <= raw <= INT64_MAX):
             value = raw
         else:
-            value = value_of(raw)
+            value = read_value(raw, increment=increment)
         t: Any = at
         if t is None:
             t = fields.get("t")
@@ -120,7 +85,7 @@ def item_checker(
                     t = timestamp(t, naive_zone, now)  # the problem, in its one wording
             else:
                 t = timestamp(t, naive_zone, now)
-        ref = _series_ref(fields) if by_series else None
+        ref = _series_of(fields) if by_series else None
         if type(value) is str or type(t) is str or (by_series and ref is None):
             problems = [value] if type(value) is str else []
             if by_series and ref is None:
@@ -133,35 +98,9 @@ def item_checker(
     return check
 
 
-def _number(raw: object) -> Value | None:
-    """A finite float or an int (of any size) from a JSON number or numeric string; else None."""
-    kind = type(raw)
-    if kind is float:
-        return raw if math.isfinite(raw) else None  # type: ignore[arg-type,return-value]
-    if kind is int:
-        return raw  # type: ignore[return-value]
-    if kind is str:
-        # The toy bash client sends numbers as strings; anything int() or float() reads is accepted.
-        text = raw.strip()  # type: ignore[attr-defined]
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        if text.lower().lstrip("+-") in _NOT_NUMBERS:
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _series_ref(fields: dict[str, Any]) -> SeriesRef | None:
-    series_id = fields.get("id")
-    if valid_key(series_id):
-        return "id", series_id
-    key = fields.get("key")
-    if valid_key(key):
-        return "key", key
-    return None
+def _series_of(fields: dict[str, Any]) -> SeriesRef | None:
+    """The series an item names (the id wins over the key), or None when it names none usable."""
+    try:
+        return SeriesRef.from_item(fields)
+    except InvalidInputError:
+        return None

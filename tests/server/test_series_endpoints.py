@@ -128,3 +128,39 @@ def test_file_store_persists(tmp_path: Any, caller: Any) -> None:
     data = caller(second).ok("GET", "/v1/series/key/k/data/?start=2012-01-01&end=2012-01-02")
     second.close()
     assert data["data"] == [{"t": "2012-01-01T00:00:00.000Z", "v": 1.0}, {"t": "2012-01-01T00:01:00.000Z", "v": 2}]
+
+
+def test_delete_one_series_by_id_or_key(api: Any) -> None:
+    # docs/protocol.md §6.19: the call the 2014 Java client makes; its points go with it.
+    kept = api.ok("POST", "/v1/series/", {"key": "kept"})
+    for by in ("id", "key"):
+        made = api.ok("POST", "/v1/series/", {"key": f"gone/{by}"})
+        api.ok("POST", f"/v1/series/id/{made['id']}/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1}])
+        ref = made["id"] if by == "id" else "gone%2F" + by
+        assert api.ok("DELETE", f"/v1/series/{by}/{ref}/") == {"deleted": 1}
+        assert api("GET", f"/v1/series/{by}/{ref}/").status_code == 403
+        assert api("DELETE", f"/v1/series/{by}/{ref}/").status_code == 403  # nothing left to delete
+    assert [s["id"] for s in api.ok("GET", "/v1/series/")] == [kept["id"]]
+    api.ok("POST", "/v1/series/key/gone%2Fkey/data/", [{"t": "2012-01-01T00:00:00Z", "v": 5}])
+    assert api.ok("GET", "/v1/series/key/gone%2Fkey/data/?start=2012-01-01&end=2012-01-02")["data"] == [
+        {"t": "2012-01-01T00:00:00.000Z", "v": 5}
+    ]  # a series made again under the key starts empty
+
+
+def test_a_path_under_a_series_that_names_no_endpoint_is_404_with_a_message(api: Any) -> None:
+    api.ok("POST", "/v1/series/", {"key": "k1"})
+    for target in ("/v1/series/key/k1/segment/", "/v1/series/key/k1/find/", "/v1/series/id/x/data/rollups/segment/"):
+        response = api("GET", target)
+        assert response.status_code == 404 and "no such endpoint" in response.text, target
+
+
+def test_the_server_refuses_the_keys_the_client_refuses(api: Any) -> None:
+    # One key rule (tempodb/_wire/keys.py): C1 controls and DEL included, in paths and bodies alike.
+    for key in ("a\x85b", "a\x7fb", "a\nb"):
+        assert api("POST", "/v1/series/", {"key": key}).status_code == 400
+        escaped = "".join(f"%{b:02X}" for b in key.encode())
+        response = api("POST", f"/v1/series/key/{escaped}/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1}])
+        assert response.status_code == 400 and "control character" in response.text
+        multi = api("POST", "/v1/multi/", [{"t": "2012-01-01T00:00:00Z", "key": key, "v": 1}])
+        assert multi.status_code == 207
+    assert api.ok("GET", "/v1/series/") == []

@@ -13,15 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tempodb._wire.keys import NO_SERIES, SeriesRef
 from tempodb._wire.timestamps import UTC, get_zone
+from tempodb._wire.values import INCREMENT_RANGE, INTEGER_RANGE
+from tempodb._wire.values import NOT_NUMERIC as NUMERIC
 from tempodb.server import codec
-from tempodb.server.validation import (
-    INCREMENT_RANGE,
-    INTEGER_RANGE,
-    NO_SERIES,
-    NUMERIC,
-    item_checker,
-)
+from tempodb.server.validation import item_checker
 
 T = "2012-01-01T00:00:00Z"
 DAY = "start=2012-01-01&end=2012-01-02"
@@ -136,9 +133,11 @@ def test_checked_items() -> None:
 
 def test_series_references_and_the_bulk_timestamp() -> None:
     bulk = item_checker(increment=False, naive_zone=UTC, now=7, by_series=True, at=1000)
-    assert bulk({"id": "i", "key": "k", "v": 1, "t": "nope"}) == (("id", "i"), (1000, 1))  # id wins; the body's t
-    assert bulk({"id": "", "key": "k", "v": 1}) == (("key", "k"), (1000, 1))
-    assert bulk({"id": ["i"], "key": "k", "v": 1}) == (("key", "k"), (1000, 1))
+    assert bulk({"id": "i", "key": "k", "v": 1, "t": "nope"}) == (SeriesRef("id", "i"), (1000, 1))  # id wins; the body's t
+    assert bulk({"key": "k", "v": 1}) == (SeriesRef("key", "k"), (1000, 1))
+    # A given id wins even when it is unusable: an error, never a write to the key's series.
+    assert bulk({"id": "", "key": "k", "v": 1}) == [NO_SERIES]
+    assert bulk({"id": ["i"], "key": "k", "v": 1}) == [NO_SERIES]
     assert bulk({"id": "a\nb", "v": 1}) == [NO_SERIES]
     assert bulk([1]) == [NUMERIC, NO_SERIES]
 

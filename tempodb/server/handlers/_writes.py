@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tempodb._wire.keys import SeriesRef
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.storage import Point, PointBatch, SeriesExistsError, SeriesNotFoundError
-from tempodb.server.validation import SeriesRef
 
 __all__ = ["apply", "batches"]
 
@@ -22,7 +22,4 @@ def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> None:
 
 def batches(grouped: dict[SeriesRef, list[Point]]) -> list[PointBatch]:
     """One batch per series reference; missing series are created."""
-    return [
-        PointBatch(points, id=ref if by == "id" else None, key=ref if by == "key" else None, create=True)
-        for (by, ref), points in grouped.items()
-    ]
+    return [PointBatch(points, ref, create=True) for ref, points in grouped.items()]

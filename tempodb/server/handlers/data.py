@@ -8,6 +8,7 @@ from typing import Any
 
 from tempodb._wire.http import Response
 from tempodb._wire.intervals import Function, Interval, auto_interval, parse_function
+from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import from_epoch_ms
 from tempodb.server import codec
 from tempodb.server._timefmt import format_ms
@@ -17,7 +18,7 @@ from tempodb.server.edge import fail
 from tempodb.server.handlers._writes import apply, batches
 from tempodb.server.rollups import rollup, summarize
 from tempodb.server.storage import Point, PointBatch, SeriesRecord
-from tempodb.server.validation import SeriesRef, item_checker, problem_text, timestamp, valid_key
+from tempodb.server.validation import item_checker, problem_text, timestamp
 
 __all__ = ["delete_range", "read_many", "read_series", "summary", "write_bulk", "write_series"]
 
@@ -98,19 +99,16 @@ def delete_range(ctx: Context) -> Response:
 def write_series(ctx: Context, *, increment: bool = False) -> Response:
     """Points into the series the path names (by key, a new series is created); one bad point
     refuses the body."""
-    if ctx.route.by == "key" and not valid_key(ctx.route.ref):
-        fail(400, "the series key must not contain control characters")
+    series = ctx.route.series
+    assert series is not None, "a series write names its series"
     body = ctx.body_bytes()
     points = None if increment else codec.plain_points(body, ctx.naive_zone)
     if points is None:
         points = _checked_points(ctx, codec.decode_json(body), increment=increment)
     if not points:
         return Response(200)
-    by_id = ctx.route.by == "id"
-    batch = PointBatch(
-        points, id=ctx.route.ref if by_id else None, key=None if by_id else ctx.route.ref, create=not by_id
-    )
-    apply(ctx, [batch], increment=increment)
+    # By key a missing series is created; by id it is refused (403), as TempoDB did.
+    apply(ctx, [PointBatch(points, series, create=series.by == "key")], increment=increment)
     return Response(200)
 
 

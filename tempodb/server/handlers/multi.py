@@ -4,12 +4,13 @@ the good ones are written and a 207 lists what was wrong with the others (§6.10
 from __future__ import annotations
 
 from tempodb._wire.http import Response
+from tempodb._wire.keys import SeriesRef
 from tempodb.server.codec import multistatus_response
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.handlers._writes import apply, batches
 from tempodb.server.storage import Point
-from tempodb.server.validation import SeriesRef, item_checker
+from tempodb.server.validation import item_checker
 
 __all__ = ["write_multi"]
 

@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 from tempodb._wire.http import Response
+from tempodb._wire.keys import key_problem
+from tempodb._wire.query import SeriesFilter
 from tempodb.server.codec import MISSING, describe, json_response
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.storage import SeriesExistsError, SeriesRecord
-from tempodb.server.validation import valid_key
 
-__all__ = ["create_series", "delete_series", "get_series", "list_series", "update_series"]
+__all__ = ["create_series", "delete_one_series", "delete_series", "get_series", "list_series", "update_series"]
 
 
 def list_series(ctx: Context) -> Response:
@@ -33,8 +34,8 @@ def create_series(ctx: Context) -> Response:
     series_id = uuid.uuid4().hex
     if key is None or key == "":
         key = series_id  # observed: a generated key equals the id
-    elif not valid_key(key):
-        fail(400, f'"key" must be a non-empty string without control characters, not {describe(key)}')
+    elif (problem := key_problem(key)) is not None:
+        fail(400, f'"key": {problem}')
     series = SeriesRecord(id=series_id, key=key)
     _metadata(body, series)
     try:
@@ -63,6 +64,12 @@ def delete_series(ctx: Context) -> Response:
     if selection.empty and flag not in ("true", "1"):
         fail(400, "refusing to delete every series: give a filter (id, key, tag, attr[name]) or allow_truncation=true")
     return json_response({"deleted": ctx.store.delete_series(ctx.database, selection)})
+
+
+def delete_one_series(ctx: Context) -> Response:
+    """The series the path names, and its points (docs/protocol.md §6.19); 403 when there is none."""
+    series = ctx.series()
+    return json_response({"deleted": ctx.store.delete_series(ctx.database, SeriesFilter(ids=(series.id,)))})
 
 
 def _metadata(body: dict[str, Any], series: SeriesRecord) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from tempodb._wire.http import Response
+from tempodb._wire.query import Direction, check_direction
 from tempodb.server._timefmt import format_ms
 from tempodb.server.codec import PointOut, SingleValue, json_response
 from tempodb.server.context import Context
-from tempodb.server.edge import fail
-from tempodb.server.storage import Direction, SeriesRecord
+from tempodb.server.storage import SeriesRecord
 
 __all__ = ["single_many", "single_series"]
-
-_DIRECTIONS: tuple[Direction, ...] = ("exact", "before", "after", "nearest")
-
 
 def single_series(ctx: Context) -> Response:
     ts, direction = _params(ctx)
@@ -27,13 +24,10 @@ def single_many(ctx: Context) -> Response:
 
 def _params(ctx: Context) -> tuple[int, Direction]:
     ts = ctx.time("ts") if ctx.query.has("ts") else ctx.now_ms()
-    direction = ctx.query.get("direction").lower() or "exact"
-    if direction not in _DIRECTIONS:
-        fail(400, f"direction must be one of {', '.join(_DIRECTIONS)}, not {direction!r}")
-    return ts, direction
+    return ts, check_direction(ctx.query.get("direction") or "exact", any_case=True)
 
 
 def _single(ctx: Context, series: SeriesRecord, ts: int, direction: Direction) -> SingleValue:
     point = ctx.store.single_point(ctx.database, series.id, ts, direction)
     data = None if point is None else PointOut(format_ms(point[0], ctx.zone), point[1])
-    return SingleValue(series, data)
+    return SingleValue(series, data, ctx.tz_name)
