@@ -107,21 +107,21 @@ def _entry(name: str, method: str, path: str, query: tuple[str, ...], body: Body
 
 _S = f"/series/{SERIES}/"
 ENDPOINTS: tuple[Endpoint, ...] = (
-    # series metadata (§6.1-6.5)
+    # series metadata (docs/protocol.md §6.1-6.5, 6.19)
     _entry("list_series", "GET", "/series/", FILTER, Body.NONE, Answer.SERIES_LIST),
     _entry("create_series", "POST", "/series/", (), Body.SERIES_FIELDS, Answer.SERIES, Resend.IF_UNSENT),
     _entry("delete_series", "DELETE", "/series/", (*FILTER, "allow_truncation"), Body.NONE, Answer.DELETED),
     _entry("get_series", "GET", _S, (), Body.NONE, Answer.SERIES),
     _entry("update_series", "PUT", _S, (), Body.SERIES, Answer.SERIES, by=("id",)),
     _entry("delete_one_series", "DELETE", _S, (), Body.NONE, Answer.DELETED),
-    # one series' data (§6.6, 6.8, 6.11, 6.14, 6.15, 6.17)
+    # one series' data (docs/protocol.md §6.6, 6.8, 6.11, 6.14, 6.15, 6.17)
     _entry("read_one", "GET", _S + "data/", (*RANGE, *ROLLUP), Body.NONE, Answer.DATASET),
     _entry("write_one", "POST", _S + "data/", (), Body.POINTS, Answer.EMPTY),
     _entry("delete_range", "DELETE", _S + "data/", RANGE, Body.NONE, Answer.EMPTY),
     _entry("increment_one", "POST", _S + "increment/", (), Body.POINTS, Answer.EMPTY, Resend.IF_UNSENT),
     _entry("single_one", "GET", _S + "single/", SINGLE, Body.NONE, Answer.SINGLE),
     _entry("summary_one", "GET", _S + "summary/", (*RANGE, "tz"), Body.NONE, Answer.SUMMARY),
-    # many series (§6.7, 6.9, 6.10, 6.12, 6.13, 6.16)
+    # many series (docs/protocol.md §6.7, 6.9, 6.10, 6.12, 6.13, 6.16)
     _entry("read", "GET", "/data/", (*RANGE, *FILTER, *ROLLUP), Body.NONE, Answer.DATASETS),
     _entry("write_bulk", "POST", "/data/", (), Body.BULK, Answer.EMPTY),
     _entry("increment_bulk", "POST", "/increment/", (), Body.BULK, Answer.EMPTY, Resend.IF_UNSENT),

@@ -82,7 +82,7 @@ def format_timestamp(value: datetime | date) -> str:
 
 
 def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
-    """Parse any timestamp form of tempodb-api-v1.md §3 into an aware datetime.
+    """Parse any timestamp form of docs/protocol.md §3.1 into an aware datetime.
 
     Accepts a 0-9 digit fraction (kept to the microsecond), offsets ``Z``, ``±HH:MM``, ``±HHMM``,
     ``±HH`` (a space where ``+`` was form-decoded), and a bare date (midnight).  A string without

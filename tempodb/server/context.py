@@ -37,7 +37,7 @@ class Context:
         tz = query.get("tz")
         self.tz_name = tz or "UTC"
         self.zone: tzinfo = get_zone(tz) if tz else UTC
-        # Naive timestamps are read in the request's zone only when it names one (§3.1).
+        # Naive timestamps are read in the request's zone only when it names one (docs/protocol.md §3.2).
         self.naive_zone: tzinfo = self.zone if tz else UTC
 
     def now_ms(self) -> int:

@@ -37,7 +37,7 @@ _isfinite = math.isfinite
 def timestamp(raw: object, naive_zone: tzinfo, now: int) -> int | str:
     """Epoch ms of a ``"t"`` field, ``now`` when absent or null, or the problem with it."""
     if raw is None or raw is MISSING:
-        return now  # a point without "t" is stamped with the receive time (EMB-C relies on it)
+        return now  # a point without "t" is stamped with the receive time (docs/protocol.md §8.2: embedded C clients rely on it)
     if type(raw) is not str:
         return _TIMESTAMP.format(f'"t" must be an ISO-8601 timestamp string, not {describe(raw)}')
     try:

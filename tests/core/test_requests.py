@@ -1,4 +1,4 @@
-"""The exact HTTP requests of tempodb-api-v1.md §12: method, path, query, body and headers."""
+"""The exact HTTP requests of docs/protocol.md §1.3, §1.5 and §6: method, path, query, body and headers."""
 
 from __future__ import annotations
 

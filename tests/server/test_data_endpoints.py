@@ -1,4 +1,4 @@
-"""Reads, writes, increments, deletes, single values and summaries (§6.6-6.17) through Engine.handle."""
+"""Reads, writes, increments, deletes, single values and summaries (docs/protocol.md §6.6-6.17) through Engine.handle."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_bulk_write_and_increment(api: Any) -> None:
     api.ok("POST", "/v1/increment/", {"t": "2012-01-01T00:00:00Z", "data": [{"key": "a", "v": 2}, {"key": "new", "v": 1.9}]})
     by_key = {d["series"]["key"]: d["data"] for d in api.ok("GET", f"/v1/data/?{DAY}")}
     assert by_key == {"a": [{"t": "2012-01-01T00:00:00.000Z", "v": 3}], "new": [{"t": "2012-01-01T00:00:00.000Z", "v": 3}]}
-    # Unknown ids in bulk writes create a series whose key is the id (§13 Q13).
+    # Unknown ids in bulk writes create a series whose key is the id (docs/protocol.md §11 item 13).
     api.ok("POST", "/v1/data/", {"t": "2012-01-01T00:00:00Z", "data": [{"id": "feedbeef", "v": 1}]})
     assert api.ok("GET", "/v1/series/id/feedbeef/")["key"] == "feedbeef"
     for bad in ({"t": "2012-01-01T00:00:00Z", "data": [{"key": "c", "v": 1}, {"v": 1}]}, {"t": "2012-01-01T00:00:00Z", "data": [{"key": "c", "v": False}]},

@@ -1,4 +1,4 @@
-"""Series metadata endpoints (§6.1-6.5) and tenant isolation, through Engine.handle."""
+"""Series metadata endpoints (docs/protocol.md §6.1-6.5, 6.19) and tenant isolation, through Engine.handle."""
 
 from __future__ import annotations
 

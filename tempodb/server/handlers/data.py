@@ -1,5 +1,5 @@
 """Data points: read one series or many (raw or rolled up), summarize, delete a range, and write
-points to one series or one timestamp's values to many (§6.6-6.9, 6.14, 6.15)."""
+points to one series or one timestamp's values to many (docs/protocol.md §6.6-6.9, 6.14, 6.17)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def _dataset(
 def delete_range(ctx: Context) -> Response:
     start, end = ctx.range()
     if start == end:
-        end = start + 1  # start == end deletes exactly the point at start (§6.14)
+        end = start + 1  # start == end deletes exactly the point at start (docs/protocol.md §6.14)
     series = ctx.series()
     if not ctx.store.delete_points(ctx.database, series.id, start, end):
         fail(403)

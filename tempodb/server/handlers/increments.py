@@ -1,4 +1,4 @@
-"""Increments: add to stored values instead of replacing them (§6.11-6.13).
+"""Increments: add to stored values instead of replacing them (docs/protocol.md §6.11-6.13, §8.3).
 
 The three body shapes are those of the writes (one series, one timestamp across series, multi), so
 each handler is that write told to add; what differs for an item (its amount is a 64-bit integer,

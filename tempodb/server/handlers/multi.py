@@ -1,5 +1,5 @@
 """Multi writes: points for many series and timestamps in one body, each item judged on its own;
-the good ones are written and a 207 lists what was wrong with the others (§6.10)."""
+the good ones are written and a 207 lists what was wrong with the others (docs/protocol.md §6.10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Series metadata: list, create, get, update and delete series (§6.1-6.5)."""
+"""Series metadata: list, create, get, update and delete series (docs/protocol.md §6.1-6.5, 6.19)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Single values: the point at a time in one series or many, or its nearest neighbour (§6.16-6.17)."""
+"""Single values: the point at a time in one series or many, or its nearest neighbour (docs/protocol.md §6.15-6.16)."""
 
 from __future__ import annotations
 
