@@ -25,13 +25,13 @@ from tempodb._core.models import (
 from tempodb._core.protocol import (
     PARSERS,
     Items,
+    build,
     build_create_series,
     build_delete_one_series,
     build_delete_range,
     build_delete_series,
     build_get_series,
     build_get_series_one,
-    build_points,
     build_read,
     build_read_one,
     build_single_value,
@@ -196,7 +196,7 @@ def _chunked(
 def _points(session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
     endpoint = find(name)
     points = check_points(data)
-    yield from _chunked(session, points, endpoint, lambda chunk: build_points(session, endpoint, series, chunk))
+    yield from _chunked(session, points, endpoint, lambda chunk: build(session, endpoint, series, body=chunk))
 
 
 def write_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
@@ -211,7 +211,7 @@ def _bulk(session: Session, name: str, ts: Moment, data: Items) -> Operation[Non
     endpoint = find(name)
     items = check_bulk(data)
     yield from _chunked(
-        session, items, endpoint, lambda chunk: build_points(session, endpoint, None, bulk_body(ts, chunk))
+        session, items, endpoint, lambda chunk: build(session, endpoint, body=bulk_body(ts, chunk))
     )
 
 
@@ -226,7 +226,7 @@ def increment_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]
 def _multi(session: Session, name: str, data: Items) -> Operation[None]:
     endpoint = find(name)
     items = check_multi(data)
-    yield from _chunked(session, items, endpoint, lambda chunk: build_points(session, endpoint, None, chunk))
+    yield from _chunked(session, items, endpoint, lambda chunk: build(session, endpoint, body=chunk))
 
 
 def write_multi(session: Session, data: Items) -> Operation[None]:

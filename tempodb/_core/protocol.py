@@ -49,7 +49,6 @@ __all__ = [
     "build_delete_series",
     "build_get_series",
     "build_get_series_one",
-    "build_points",
     "build_read",
     "build_read_one",
     "build_single_value",
@@ -190,11 +189,6 @@ def check_bulk(data: Items) -> list[MultiItem]:
 
 def bulk_body(ts: Moment, items: Sequence[MultiItem]) -> dict[str, Any]:
     return {"t": _aware(ts, "ts"), "data": items}
-
-
-def build_points(session: Session, endpoint: Endpoint, series: SeriesRef | None, body: Any) -> Request:
-    """A write or increment request of already checked points (``check_points``/``check_multi``)."""
-    return build(session, endpoint, series, body=body)
 
 
 # --- series ------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class Endpoint(msgspec.Struct, frozen=True):
     query: tuple[str, ...]
     body: Body
     answer: Answer
-    resend: Resend
+    resend: Resend = Resend.ALWAYS
     #: How the series in the path may be named (``update_series`` needs the id).
     by: tuple[str, ...] = ("id", "key")
 
@@ -100,34 +100,29 @@ class Endpoint(msgspec.Struct, frozen=True):
         return self.path.replace(SERIES, series.segment)
 
 
-def _entry(name: str, method: str, path: str, query: tuple[str, ...], body: Body, answer: Answer,
-           resend: Resend = Resend.ALWAYS, by: tuple[str, ...] = ("id", "key")) -> Endpoint:  # fmt: skip
-    return Endpoint(name, method, path, query, body, answer, resend, by)
-
-
 _S = f"/series/{SERIES}/"
 ENDPOINTS: tuple[Endpoint, ...] = (
     # series metadata (docs/protocol.md §6.1-6.5, 6.19)
-    _entry("list_series", "GET", "/series/", FILTER, Body.NONE, Answer.SERIES_LIST),
-    _entry("create_series", "POST", "/series/", (), Body.SERIES_FIELDS, Answer.SERIES, Resend.IF_UNSENT),
-    _entry("delete_series", "DELETE", "/series/", (*FILTER, "allow_truncation"), Body.NONE, Answer.DELETED),
-    _entry("get_series", "GET", _S, (), Body.NONE, Answer.SERIES),
-    _entry("update_series", "PUT", _S, (), Body.SERIES, Answer.SERIES, by=("id",)),
-    _entry("delete_one_series", "DELETE", _S, (), Body.NONE, Answer.DELETED),
+    Endpoint("list_series", "GET", "/series/", FILTER, Body.NONE, Answer.SERIES_LIST),
+    Endpoint("create_series", "POST", "/series/", (), Body.SERIES_FIELDS, Answer.SERIES, Resend.IF_UNSENT),
+    Endpoint("delete_series", "DELETE", "/series/", (*FILTER, "allow_truncation"), Body.NONE, Answer.DELETED),
+    Endpoint("get_series", "GET", _S, (), Body.NONE, Answer.SERIES),
+    Endpoint("update_series", "PUT", _S, (), Body.SERIES, Answer.SERIES, by=("id",)),
+    Endpoint("delete_one_series", "DELETE", _S, (), Body.NONE, Answer.DELETED),
     # one series' data (docs/protocol.md §6.6, 6.8, 6.11, 6.14, 6.15, 6.17)
-    _entry("read_one", "GET", _S + "data/", (*RANGE, *ROLLUP), Body.NONE, Answer.DATASET),
-    _entry("write_one", "POST", _S + "data/", (), Body.POINTS, Answer.EMPTY),
-    _entry("delete_range", "DELETE", _S + "data/", RANGE, Body.NONE, Answer.EMPTY),
-    _entry("increment_one", "POST", _S + "increment/", (), Body.POINTS, Answer.EMPTY, Resend.IF_UNSENT),
-    _entry("single_one", "GET", _S + "single/", SINGLE, Body.NONE, Answer.SINGLE),
-    _entry("summary_one", "GET", _S + "summary/", (*RANGE, "tz"), Body.NONE, Answer.SUMMARY),
+    Endpoint("read_one", "GET", _S + "data/", (*RANGE, *ROLLUP), Body.NONE, Answer.DATASET),
+    Endpoint("write_one", "POST", _S + "data/", (), Body.POINTS, Answer.EMPTY),
+    Endpoint("delete_range", "DELETE", _S + "data/", RANGE, Body.NONE, Answer.EMPTY),
+    Endpoint("increment_one", "POST", _S + "increment/", (), Body.POINTS, Answer.EMPTY, Resend.IF_UNSENT),
+    Endpoint("single_one", "GET", _S + "single/", SINGLE, Body.NONE, Answer.SINGLE),
+    Endpoint("summary_one", "GET", _S + "summary/", (*RANGE, "tz"), Body.NONE, Answer.SUMMARY),
     # many series (docs/protocol.md §6.7, 6.9, 6.10, 6.12, 6.13, 6.16)
-    _entry("read", "GET", "/data/", (*RANGE, *FILTER, *ROLLUP), Body.NONE, Answer.DATASETS),
-    _entry("write_bulk", "POST", "/data/", (), Body.BULK, Answer.EMPTY),
-    _entry("increment_bulk", "POST", "/increment/", (), Body.BULK, Answer.EMPTY, Resend.IF_UNSENT),
-    _entry("write_multi", "POST", "/multi/", (), Body.MULTI, Answer.MULTISTATUS),
-    _entry("increment_multi", "POST", "/multi/increment/", (), Body.MULTI, Answer.MULTISTATUS, Resend.IF_UNSENT),
-    _entry("single", "GET", "/single/", (*FILTER, *SINGLE), Body.NONE, Answer.SINGLES),
+    Endpoint("read", "GET", "/data/", (*RANGE, *FILTER, *ROLLUP), Body.NONE, Answer.DATASETS),
+    Endpoint("write_bulk", "POST", "/data/", (), Body.BULK, Answer.EMPTY),
+    Endpoint("increment_bulk", "POST", "/increment/", (), Body.BULK, Answer.EMPTY, Resend.IF_UNSENT),
+    Endpoint("write_multi", "POST", "/multi/", (), Body.MULTI, Answer.MULTISTATUS),
+    Endpoint("increment_multi", "POST", "/multi/increment/", (), Body.MULTI, Answer.MULTISTATUS, Resend.IF_UNSENT),
+    Endpoint("single", "GET", "/single/", (*FILTER, *SINGLE), Body.NONE, Answer.SINGLES),
 )
 
 _BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINTS}
