@@ -345,3 +345,46 @@ def test_a_session_cannot_change_under_operations_in_flight(session: Session) ->
         session.chunk_size = 1
     with pytest.raises(AttributeError, match="immutable"):
         del session.retry
+
+
+def _every_call(session: Session) -> dict[str, Request]:
+    """One request per endpoint of the table, with every option the client can set."""
+    ref, everything = SeriesRef("key", "k"), Filter(["i"], ["k"], ["t"], {"a": "b"})
+    t0, t1 = datetime(2012, 1, 1), datetime(2012, 1, 2)
+    series = Series("i", "k")
+    first = lambda op: drive(op, [ok(b"{}")], strict=False).effects[0].request  # noqa: E731
+    return {
+        "list_series": first(ops.get_series(session, everything)),
+        "create_series": first(ops.create_series(session, "k")),
+        "delete_series": first(ops.delete_series(session, everything, allow_truncation=True)),
+        "get_series": first(ops.get_series_one(session, ref)),
+        "update_series": first(ops.update_series(session, series)),
+        "delete_one_series": first(ops.delete_one_series(session, ref)),
+        "read_one": first(ops.read_one(session, ref, t0, t1, "1hour", "max", "UTC")),
+        "write_one": first(ops.write_points(session, ref, POINTS)),
+        "delete_range": first(ops.delete_range(session, ref, t0, t1)),
+        "increment_one": first(ops.increment_points(session, ref, POINTS)),
+        "single_one": first(ops.single_value_one(session, ref, t0, "before", "UTC")),
+        "summary_one": first(ops.summary_one(session, ref, t0, t1, "UTC")),
+        "read": first(ops.read(session, t0, t1, everything, "1hour", "max", "UTC")),
+        "write_bulk": first(ops.write_bulk(session, t0, [{"key": "k", "v": 1}])),
+        "increment_bulk": first(ops.increment_bulk(session, t0, [{"key": "k", "v": 1}])),
+        "write_multi": first(ops.write_multi(session, [{"t": t0, "key": "k", "v": 1}])),
+        "increment_multi": first(ops.increment_multi(session, [{"t": t0, "key": "k", "v": 1}])),
+        "single": first(ops.single_value(session, everything, t0, "after", "UTC")),
+    }
+
+
+def test_every_request_is_its_table_entry(session: Session) -> None:
+    # The endpoint table is the one description of each call: method, path, and the only query
+    # parameters a request may carry (attr[name] counts as "attr[]").
+    from tempodb._wire.endpoints import ENDPOINTS, route
+
+    calls = _every_call(session)
+    assert set(calls) == {endpoint.name for endpoint in ENDPOINTS}
+    for endpoint in ENDPOINTS:
+        request = calls[endpoint.name]
+        found = route(urlsplit(request.url).path)
+        assert found is not None and found.endpoint(request.method) == endpoint, endpoint.name
+        names = {"attr[]" if name.startswith("attr[") else name for name, _ in query_of(request)}
+        assert names <= set(endpoint.query), (endpoint.name, names - set(endpoint.query))
