@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import logging
+import os
 import re
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import NoReturn
 
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Request, Response, header
 from tempodb.server import _gzip
+from tempodb.server.secret_hash import hash_secret, verify_secret
 from tempodb.server.storage import Store
 
 __all__ = [
@@ -87,15 +91,47 @@ def answer(request: Request, respond: Callable[[Request], Response]) -> Response
 class Gate:
     """HTTP Basic authentication; the key it accepts names the caller's database.
 
-    With ``credentials`` (key -> secret) only those pairs pass.  Without (open mode) the first
-    secret the store sees for a key becomes that key's secret, for this and every later process.
+    A key whose database has a secret keeps it in every mode.  With ``credentials`` (key -> secret)
+    only those pairs pass, and each configured secret is recorded in the store (replacing a
+    different one stored for that key), so a later open-mode run on the same file still demands it.
+    Without (open mode) a key with a stored secret needs that secret, and a key with none gets the
+    first secret used with it, for this and every later process.
+
+    The store keeps salted scrypt hashes (:mod:`tempodb.server.secret_hash`), never secrets.  So
+    that only a key's first request in a process pays for scrypt, a verified secret is remembered
+    as an HMAC under a random per-process key; a wrong secret is never remembered as right (the
+    last few wrong ones are remembered as wrong, so a client retrying with one costs no scrypt).
+    A process reads each key's stored secret once: restart it after replacing one.
     """
+
+    _REMEMBER_REJECTED = 1024
 
     def __init__(self, store: Store, credentials: Mapping[str, str] | None) -> None:
         self._store = store
-        self._credentials = dict(credentials) if credentials is not None else None
-        self._secrets: dict[str, str] = {}  # open mode: secrets already confirmed by the store
-        self._secrets_lock = threading.Lock()
+        self._pepper = os.urandom(32)
+        self._lock = threading.Lock()
+        self._verified: dict[str, bytes] = {}  # key -> digest of its secret, once the store confirmed it
+        self._rejected: OrderedDict[tuple[str, bytes], None] = OrderedDict()
+        self._configured: dict[str, bytes] | None = None
+        if credentials is not None:
+            self._configured = {key: self._digest(secret) for key, secret in credentials.items()}
+            for key, secret in credentials.items():
+                self._record(key, secret)
+
+    def _digest(self, secret: str) -> bytes:
+        return hmac.new(self._pepper, secret.encode("utf-8"), hashlib.sha256).digest()
+
+    def _record(self, key: str, secret: str) -> None:
+        """Store a configured key's secret, unless the store already holds that very secret."""
+        record = self._store.secret_record(key)
+        if record is not None:
+            try:
+                if verify_secret(secret, record):
+                    return
+            except ValueError:
+                pass  # a damaged record: replaced below
+            log.warning("the secret stored for key %r is not the configured one: the configured one replaces it", key)
+        self._store.set_secret(key, hash_secret(secret))
 
     def database(self, request: Request) -> str:
         """The API key of an authenticated request; fails 401 without credentials, 403 with wrong ones."""
@@ -109,17 +145,39 @@ class Gate:
         key, colon, secret = decoded.partition(":")
         if not colon or not key:
             fail(401, "", _CHALLENGE)
-        if self._credentials is not None:
-            expected = self._credentials.get(key)
-        else:
-            expected = self._secrets.get(key)
-            if expected is None:
-                expected = self._store.register_secret(key, secret)
-                with self._secrets_lock:
-                    self._secrets[key] = expected
-        if expected is None or not hmac.compare_digest(expected.encode("utf-8"), secret.encode("utf-8")):
+        digest = self._digest(secret)
+        if self._configured is not None:
+            expected = self._configured.get(key)
+            if expected is None or not hmac.compare_digest(expected, digest):
+                fail(403)
+            return key
+        known = self._verified.get(key)
+        if known is not None:
+            # The key's secret is known: anything else is wrong, without asking scrypt.
+            if not hmac.compare_digest(known, digest):
+                fail(403)
+            return key
+        if (key, digest) in self._rejected:
             fail(403)
+        if not self._check_stored(key, secret):
+            with self._lock:
+                self._rejected[(key, digest)] = None
+                while len(self._rejected) > self._REMEMBER_REJECTED:
+                    self._rejected.popitem(last=False)
+            fail(403)
+        with self._lock:
+            self._verified[key] = digest
         return key
+
+    def _check_stored(self, key: str, secret: str) -> bool:
+        """Open mode: whether ``secret`` is the stored secret of ``key``, registering it if it has none."""
+        record = self._store.secret_record(key)
+        if record is None:
+            mine = hash_secret(secret)
+            record = self._store.register_secret(key, mine)
+            if hmac.compare_digest(record, mine):
+                return True  # ours went in (another caller may have won the race: then verify below)
+        return verify_secret(secret, record)
 
 
 def check_size(body: bytes, limit: int) -> None:

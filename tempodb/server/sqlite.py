@@ -20,6 +20,7 @@ from typing import Any
 
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
+from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
     Direction,
     Point,
@@ -32,9 +33,11 @@ from tempodb.server.storage import (
 __all__ = ["SQLiteStore"]
 
 _SCHEMA = """
+-- hash: a salted scrypt record (tempodb.server.secret_hash), never the secret.  Databases made
+-- before secrets were hashed have a plain "secret" column instead; opening one migrates it.
 CREATE TABLE IF NOT EXISTS credentials (
     database TEXT PRIMARY KEY,
-    secret   TEXT NOT NULL
+    hash     TEXT NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS series (
     sid      INTEGER PRIMARY KEY,
@@ -90,6 +93,7 @@ class SQLiteStore:
             self._local.conn = first
             self._shared = first
         with self._connection() as conn:
+            self._hash_plain_secrets(conn)
             conn.executescript(_SCHEMA)
 
     # -- connections and transactions -------------------------------------------------------
@@ -136,17 +140,70 @@ class SQLiteStore:
         for conn in conns:
             conn.close()
 
-    # -- credentials ------------------------------------------------------------------------
+    # -- secrets (records made by tempodb.server.secret_hash, never plain secrets) ------------
 
-    def register_secret(self, database: str, secret: str) -> str:
+    @staticmethod
+    def _plain_credentials(conn: sqlite3.Connection) -> bool:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(credentials)")}
+        return "secret" in columns
+
+    def _hash_plain_secrets(self, conn: sqlite3.Connection) -> None:
+        """Turn an old credentials table of plain secrets into salted hashes, once, in one transaction.
+
+        The hashing (tens of ms per key) runs before the write lock is taken, so other processes
+        sharing the file wait only for the swap; rows added meanwhile are hashed under the lock.
+        ``secure_delete`` zeroes the dropped pages and the checkpoint empties the WAL, so the plain
+        secrets leave the files too.
+        """
+        if not self._plain_credentials(conn):
+            return
+        conn.execute("PRAGMA secure_delete=ON")
+        try:
+            self._swap_in_hashes(conn)
+        finally:
+            conn.execute("PRAGMA secure_delete=OFF")
+        if self._path != ":memory:":
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _swap_in_hashes(self, conn: sqlite3.Connection) -> None:
+        try:
+            plain = conn.execute("SELECT database, secret FROM credentials").fetchall()
+        except sqlite3.OperationalError:  # migrated by another process since the check
+            plain = []
+        hashed = {database: (secret, hash_secret(secret)) for database, secret in plain}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._plain_credentials(conn):  # another process may have migrated it meanwhile
+                conn.execute("CREATE TABLE credentials_hashed (database TEXT PRIMARY KEY, hash TEXT NOT NULL) STRICT")
+                rows = []
+                for database, secret in conn.execute("SELECT database, secret FROM credentials").fetchall():
+                    known = hashed.get(database)
+                    rows.append((database, known[1] if known is not None and known[0] == secret else hash_secret(secret)))
+                conn.executemany("INSERT INTO credentials_hashed (database, hash) VALUES (?, ?)", rows)
+                conn.execute("DROP TABLE credentials")
+                conn.execute("ALTER TABLE credentials_hashed RENAME TO credentials")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def secret_record(self, database: str) -> str | None:
         with self._connection() as conn:
-            row = conn.execute("SELECT secret FROM credentials WHERE database = ?", (database,)).fetchone()
-            if row is not None:
-                return str(row[0])
+            row = conn.execute("SELECT hash FROM credentials WHERE database = ?", (database,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def register_secret(self, database: str, record: str) -> str:
         with self._transaction(write=True) as conn:
-            conn.execute("INSERT OR IGNORE INTO credentials (database, secret) VALUES (?, ?)", (database, secret))
-            row = conn.execute("SELECT secret FROM credentials WHERE database = ?", (database,)).fetchone()
+            conn.execute("INSERT OR IGNORE INTO credentials (database, hash) VALUES (?, ?)", (database, record))
+            row = conn.execute("SELECT hash FROM credentials WHERE database = ?", (database,)).fetchone()
         return str(row[0])
+
+    def set_secret(self, database: str, record: str) -> None:
+        with self._transaction(write=True) as conn:
+            conn.execute(
+                "INSERT INTO credentials (database, hash) VALUES (?, ?) ON CONFLICT (database) DO UPDATE SET hash = excluded.hash",
+                (database, record),
+            )
 
     # -- series -----------------------------------------------------------------------------
 

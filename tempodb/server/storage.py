@@ -73,8 +73,19 @@ class SeriesNotFoundError(Exception):
 class Store(Protocol):
     """Persistent series and points, partitioned by database (the API key)."""
 
-    def register_secret(self, database: str, secret: str) -> str:
-        """The secret registered for ``database``; ``secret`` becomes it when none is yet."""
+    # Secrets cross this interface only as records made by ``tempodb.server.secret_hash``
+    # (salted hashes): a backend stores them as opaque text and never sees a secret.
+
+    def secret_record(self, database: str) -> str | None:
+        """The secret record of ``database``, or None when it has none yet."""
+        ...
+
+    def register_secret(self, database: str, record: str) -> str:
+        """The secret record of ``database``; ``record`` becomes it when there is none yet (atomically)."""
+        ...
+
+    def set_secret(self, database: str, record: str) -> None:
+        """Make ``record`` the secret record of ``database``, replacing any other."""
         ...
 
     def create_series(self, database: str, series: SeriesRecord) -> None:
