@@ -54,12 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_credentials(args: argparse.Namespace) -> dict[str, str] | None:
-    """The key -> secret map from ``--key/--secret`` pairs and ``--credentials``; None means open mode."""
+    """The key -> secret map from ``--key/--secret`` pairs and ``--credentials``; None means open mode.
+
+    Raises ValueError, saying which pair and why, for a pair no client could ever log in with.
+    """
     keys: list[str] = args.key or []
     secrets: list[str] = args.secret or []
     if len(keys) != len(secrets):
         raise ValueError("--key and --secret must be given in pairs")
-    pairs = list(zip(keys, secrets, strict=True))
+    pairs = [(key, secret, f"--key {key!r}") for key, secret in zip(keys, secrets, strict=True)]
     if args.credentials:
         with open(args.credentials, encoding="utf-8") as file:
             for number, raw in enumerate(file, 1):
@@ -68,17 +71,31 @@ def load_credentials(args: argparse.Namespace) -> dict[str, str] | None:
                     continue
                 # Split at the first colon, as HTTP Basic does: keys cannot hold one, secrets may.
                 key, sep, secret = line.partition(":")
-                if not sep or not key or not secret:
+                if not sep:
                     raise ValueError(f"{args.credentials}:{number}: expected key:secret")
-                pairs.append((key, secret))
+                pairs.append((key, secret, f"{args.credentials}:{number}"))
     if not pairs:
         return None
     credentials: dict[str, str] = {}
-    for key, secret in pairs:
+    for key, secret, where in pairs:
+        _check_pair(key, secret, where)
         if credentials.get(key, secret) != secret:
             raise ValueError(f"key {key!r} is given twice with different secrets")
         credentials[key] = secret
     return credentials
+
+
+def _check_pair(key: str, secret: str, where: str) -> None:
+    """Refuse a pair that HTTP Basic cannot carry, so it fails at startup and not at every login."""
+    if not key:
+        raise ValueError(f"{where}: the key is empty; give each key at least one character")
+    if ":" in key:
+        raise ValueError(
+            f"{where}: the key contains ':', which HTTP Basic authentication reads as the end of the key, "
+            "so it could never log in; choose a key without ':' (secrets may contain it)"
+        )
+    if not secret:
+        raise ValueError(f"{where}: the secret is empty; give every key a secret")
 
 
 class _Server(uvicorn.Server):

@@ -1,10 +1,13 @@
-"""Secrets: a key keeps its secret across server modes and restarts, and the database file holds
-only salted hashes (old plain files are migrated on open)."""
+"""Secrets: a key keeps its secret across server modes and restarts, the database file holds only
+salted hashes (old plain files are migrated on open), and ``tempodb serve`` refuses keys no client
+could log in with."""
 
 from __future__ import annotations
 
 import base64
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +222,40 @@ def test_configured_keys_are_recorded_once_and_checked_without_scrypt(tmp_path: 
         assert counted.calls == (2, 2)
     finally:
         engine.close()
+
+
+# -- tempodb serve refuses keys HTTP Basic cannot carry ------------------------------------------
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "tempodb.server", "--host", "127.0.0.1", "--port", "0", "--db", ":memory:", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=20)
+
+
+def test_a_key_with_a_colon_is_refused_at_startup() -> None:
+    done = _serve("--key", "a:b", "--secret", "s")
+    assert done.returncode == 2
+    assert "--key 'a:b': the key contains ':'" in done.stderr and "choose a key without ':'" in done.stderr
+    assert "tempodb serving" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--key", "", "--secret", "s"), "--key '': the key is empty"),
+        (("--key", "k", "--secret", ""), "--key 'k': the secret is empty"),
+    ],
+)
+def test_empty_keys_and_secrets_are_refused_at_startup(args: tuple[str, ...], message: str) -> None:
+    done = _serve(*args)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_credentials_file_lines_are_checked_the_same_way(tmp_path: Path) -> None:
+    creds = tmp_path / "creds.txt"
+    creds.write_text("# team keys\nok:fine\n:no-key\n", encoding="utf-8")
+    done = _serve("--credentials", str(creds))
+    assert done.returncode == 2 and f"{creds}:3: the key is empty" in done.stderr
+    creds.write_text("ok:fine\nempty:\n", encoding="utf-8")
+    done = _serve("--credentials", str(creds))
+    assert done.returncode == 2 and f"{creds}:2: the secret is empty" in done.stderr
