@@ -47,6 +47,7 @@ JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="TempoDB"'}
 _GZIP_OVER = 1024
+_GZIP_MAGIC = b"\x1f\x8b"
 _NO_GZIP = re.compile(r"gzip\s*;\s*q=0(\.0*)?(\s|,|$)")
 
 
@@ -190,16 +191,39 @@ def inflate(request: Request, limit: int) -> bytes:
     body = request.body
     encoding = header(request.headers, "Content-Encoding").strip().lower()
     if encoding in ("gzip", "x-gzip"):
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            body = inflater.decompress(body, limit + 1)
-        except zlib.error:
-            fail(400, "the body says Content-Encoding: gzip but is not valid gzip data")
-        if len(body) > limit or inflater.unconsumed_tail:
-            fail(413, f"decompressed {too_large_message(limit)}")
-    elif encoding not in ("", "identity"):
+        # An empty body has nothing to decode (a GET or DELETE may carry the header regardless).
+        return _gunzip(body, limit) if body else body
+    if encoding not in ("", "identity"):
         fail(415, f"unsupported Content-Encoding {encoding!r}: send the body plain or gzip-compressed")
     return body
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Every gzip member of ``body`` (RFC 1952 allows several), which must end exactly where it does."""
+    out: list[bytes] = []
+    size = 0
+    rest = body
+    while rest:
+        if not rest.startswith(_GZIP_MAGIC):
+            fail(
+                400,
+                f"the gzip body has {len(rest)} bytes of trailing data after the gzip stream; "
+                "send only the compressed bytes",
+            )
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            # size <= limit here, so the cap is >= 1 (0 would mean "no cap" to zlib).
+            chunk = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error:
+            fail(400, "the body says Content-Encoding: gzip but is not valid gzip data")
+        size += len(chunk)
+        if size > limit or inflater.unconsumed_tail:
+            fail(413, f"decompressed {too_large_message(limit)}")
+        if not inflater.eof:
+            fail(400, "the gzip body is truncated: it ends before its gzip stream does; send the whole compressed body")
+        out.append(chunk)
+        rest = inflater.unused_data
+    return b"".join(out)
 
 
 def _maybe_gzip(request: Request, response: Response) -> Response:

@@ -1,13 +1,16 @@
 """Secrets: a key keeps its secret across server modes and restarts, the database file holds only
-salted hashes (old plain files are migrated on open), and ``tempodb serve`` refuses keys no client
-could log in with."""
+salted hashes (old plain files are migrated on open), ``tempodb serve`` refuses keys no client could
+log in with, and a gzip body must be whole gzip and nothing else."""
 
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import pytest
 from tempodb._wire.http import Request
 from tempodb.server import edge, open_engine, secret_hash
 from tempodb.server.sqlite import SQLiteStore
-from tempodb.testing import run_server
+from tempodb.testing import ServerInfo, run_server
 
 POINTS = [{"t": "2012-01-01T00:00:00Z", "v": 1.5}, {"t": "2012-01-01T00:01:00Z", "v": 2.5}]
 RANGE = {"start": "2012-01-01", "end": "2012-01-02"}
@@ -259,3 +262,42 @@ def test_credentials_file_lines_are_checked_the_same_way(tmp_path: Path) -> None
     creds.write_text("ok:fine\nempty:\n", encoding="utf-8")
     done = _serve("--credentials", str(creds))
     assert done.returncode == 2 and f"{creds}:2: the secret is empty" in done.stderr
+
+
+# -- gzip bodies: whole, and nothing after ------------------------------------------------------
+
+
+@pytest.fixture
+def post(tempodb_server: ServerInfo) -> Iterator[Any]:
+    with httpx.Client(base_url=tempodb_server.url, auth=tempodb_server.new_credentials(), timeout=10) as client:
+
+        def send(body: bytes, path: str = "series/key/g/data/") -> httpx.Response:
+            return client.post(path, content=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+        send.client = client  # type: ignore[attr-defined]
+        yield send
+
+
+def test_a_truncated_gzip_body_is_400(post: Any) -> None:
+    whole = gzip.compress(json.dumps(POINTS).encode())
+    for cut in (len(whole) - 1, len(whole) - 8, len(whole) // 2, 10):
+        response = post(whole[:cut])
+        assert response.status_code == 400, cut
+        assert "the gzip body is truncated" in response.text and "send the whole compressed body" in response.text
+    assert post.client.get("series/").json() == []  # nothing half-written
+
+
+def test_trailing_garbage_after_the_gzip_stream_is_400(post: Any) -> None:
+    whole = gzip.compress(json.dumps(POINTS).encode())
+    for tail in (b"x", b"\x00" * 4, b'[{"t":"2012-01-01T00:05:00Z","v":9}]'):
+        response = post(whole + tail)
+        assert response.status_code == 400, tail
+        assert f"{len(tail)} bytes of trailing data after the gzip stream" in response.text
+    assert post.client.get("series/").json() == []
+
+
+def test_several_gzip_members_are_one_body(post: Any) -> None:
+    text = json.dumps(POINTS).encode()
+    half = len(text) // 2
+    assert post(gzip.compress(text[:half]) + gzip.compress(text[half:])).status_code == 200
+    assert [p["v"] for p in post.client.get("series/key/g/data/", params=RANGE).json()["data"]] == [1.5, 2.5]
