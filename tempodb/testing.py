@@ -4,9 +4,9 @@ The session fixture ``tempodb_server`` runs ``python -m tempodb.server`` in OPEN
 accepts any key/secret and gives every key its own empty database. So tests share one process but
 not data: call ``tempodb_server.new_credentials()`` (or use the ``tempodb_credentials`` fixture) for
 a fresh database per test. ``key``/``secret`` and ``other_key``/``other_secret`` are two fixed
-random pairs for the session, handy for checking that databases do not see each other. Because the
-server is open, it cannot answer 403 for a wrong secret; start one with ``run_server(credentials=...)``
-when a test needs real authentication.
+random pairs for the session, handy for checking that databases do not see each other. The server
+is open: any new key is accepted with the first secret used for it (then a wrong secret gets 403);
+start one with ``run_server(credentials=...)`` when a test needs a fixed set of keys.
 """
 
 from __future__ import annotations

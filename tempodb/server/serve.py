@@ -195,7 +195,7 @@ def _open_engine(args: argparse.Namespace) -> Engine:
         raise _CannotServe("--max-body-bytes must be >= 0")
     if credentials is None:
         print(
-            "tempodb serve: no credentials given: OPEN MODE, any key/secret is accepted and each key is its own database",
+            "tempodb serve: no credentials given: OPEN MODE, any new key is accepted and claimed by the first secret used with it; each key is its own database",
             file=sys.stderr,
             flush=True,
         )
