@@ -148,3 +148,18 @@ async def test_a_gzip_bomb_stops_at_max_response_bytes(open_client: Callable[...
             await client.aclose()
         assert server.connections == 1, "a response too large is not retried"
     assert "stream_key" in str(caught.value) and "max_response_bytes" in str(caught.value)
+
+
+def test_the_h11_example_transport_keeps_both_limits(trickling: MisbehavingServer) -> None:
+    from tempodb.transports.h11 import H11Transport
+
+    client = tempodb.Client("k", "s", "127.0.0.1", trickling.port, False, transport=H11Transport(timeout=1.0), deadline=1.0)
+    began = time.monotonic()
+    with client, pytest.raises(DeadlineExceededError):
+        client.read_key("trickle", START, END)
+    assert time.monotonic() - began < 2.0
+    with MisbehavingServer(bomb) as server:
+        transport = H11Transport(timeout=5.0, max_response_bytes=8 << 20)
+        client = tempodb.Client("k", "s", "127.0.0.1", server.port, False, transport=transport)
+        with client, pytest.raises(ResponseTooLargeError, match="stream_key"):
+            client.read_key("bomb", START, END)
