@@ -140,6 +140,7 @@ class Deadline:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self._end = math.inf
+        self._request: Request | None = None  # the last one sent, for the error
 
     @contextmanager
     def within(self) -> Iterator[None]:
@@ -150,14 +151,15 @@ class Deadline:
         with anyio.CancelScope(deadline=self._end) as scope:
             yield
         if scope.cancelled_caught:
-            raise DeadlineExceededError(self.seconds)
+            raise DeadlineExceededError(self.seconds, self._request)
 
     async def send(self, transport: Any, request: Request) -> Response:
+        self._request = request
         response: Response = await transport.send(request)
         return response
 
     async def sleep(self, seconds: float) -> None:
         """Wait before a retry; a wait that would end past the deadline fails now instead."""
         if anyio.current_time() + seconds >= self._end:
-            raise DeadlineExceededError(cast(float, self.seconds))
+            raise DeadlineExceededError(cast(float, self.seconds), self._request)
         await anyio.sleep(seconds)

@@ -114,6 +114,7 @@ class Deadline:
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
         self._end = math.inf
+        self._request: Request | None = None  # the last one sent, for the error
 
     @contextmanager
     def within(self) -> Iterator[None]:
@@ -122,9 +123,10 @@ class Deadline:
         yield
 
     def _expired(self, request: Request | None) -> DeadlineExceededError:
-        return DeadlineExceededError(cast(float, self.seconds), request)
+        return DeadlineExceededError(cast(float, self.seconds), request or self._request)
 
     def send(self, transport: Any, request: Request) -> Response:
+        self._request = request
         if self.seconds is None:
             response: Response = transport.send(request)
             return response

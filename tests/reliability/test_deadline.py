@@ -113,6 +113,7 @@ async def test_a_trickling_answer_ends_at_the_deadline(open_client: Callable[...
     assert took < 2.0, f"the call took {took:.1f}s with a 1s deadline"
     assert isinstance(caught.value, RequestTimeoutError) and isinstance(caught.value, tempodb.TempoDBError)
     assert "deadline of 1s" in str(caught.value) and "deadline=" in str(caught.value)
+    assert caught.value.request is not None and "/series/key/trickle/data/" in caught.value.request.url
 
 
 async def test_retries_stop_at_the_deadline(open_client: Callable[..., Any], trickling: MisbehavingServer) -> None:
@@ -163,3 +164,30 @@ def test_the_h11_example_transport_keeps_both_limits(trickling: MisbehavingServe
         client = tempodb.Client("k", "s", "127.0.0.1", server.port, False, transport=transport)
         with client, pytest.raises(ResponseTooLargeError, match="stream_key"):
             client.read_key("bomb", START, END)
+
+
+def test_the_core_waits_no_longer_than_the_deadline() -> None:
+    """The pure retry loop (no clock): a Retry-After longer than the deadline is not waited for, and
+    the waits of many short retries never add up past it."""
+    from tempodb._core.effects import Send, Sleep
+    from tempodb._core.errors import ServerError
+    from tempodb._core.session import Session, call
+    from tempodb._wire.http import Response
+
+    policy = RetryPolicy(attempts=100, base=0.4, cap=0.4, budget=1000.0, jitter=lambda: 1.0)
+    session = Session("k", "s", "http://tempo.test", retry=policy, deadline=1.0)
+    busy = Response(503, {"Retry-After": "0.4"}, b"busy")
+    op = call(session, session.request("GET", "/series/"), repeatable=True)
+    effect, slept = next(op), 0.0
+    with pytest.raises(ServerError):
+        for _ in range(100):
+            assert isinstance(effect, Send)
+            effect = op.send(busy)
+            assert isinstance(effect, Sleep)
+            slept += effect.seconds
+            effect = op.send(None)
+    assert slept < 1.0
+    op = call(session, session.request("GET", "/series/"), repeatable=True)
+    next(op)
+    with pytest.raises(ServerError):
+        op.send(Response(503, {"Retry-After": "5"}, b"busy"))
