@@ -10,9 +10,16 @@ import time
 import weakref
 from typing import Any, Generic, TypeVar
 
+from tempodb._core.errors import InvalidInputError
 from tempodb._core.retry import RetryPolicy
-from tempodb._core.session import DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_THRESHOLD, base_url, make_session
-from tempodb.transports._httpx import DEFAULT_TIMEOUT, Timeout, Verify
+from tempodb._core.session import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_DEADLINE,
+    DEFAULT_GZIP_THRESHOLD,
+    base_url,
+    make_session,
+)
+from tempodb.transports._httpx import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Timeout, Verify
 
 __all__ = ["BaseClient"]
 
@@ -36,7 +43,13 @@ class BaseClient(Generic[TransportT]):
         transport: TransportT | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        """``deadline``: seconds one call may take in all, retries and their waits included, before it
+        raises ``DeadlineExceededError`` (None: no limit; ``timeout`` still bounds each wait for a byte).
+        ``max_response_bytes``: the largest response the default transport reads, decompressed, before
+        it raises ``ResponseTooLargeError`` (read long ranges with ``stream_key``/``stream``)."""
         self.key = key
         self.secret = secret
         self.host = host
@@ -46,16 +59,25 @@ class BaseClient(Generic[TransportT]):
         self.pool_maxsize = pool_maxsize
         self._session = make_session(
             key, secret, base_url(host, port, secure),
-            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time,
+            retry=retry, chunk_size=chunk_size, gzip_threshold=gzip_threshold, clock=time.time, deadline=deadline,
         )  # fmt: skip
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise InvalidInputError(f"max_response_bytes must be a positive integer, not {max_response_bytes!r}")
         self._transport: TransportT = transport or self._default_transport(
-            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize
-        )
+            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize,
+            max_response_bytes=max_response_bytes,
+        )  # fmt: skip
         # Open batching writers, closed with the client (weak: an abandoned writer can still warn).
         self._writers: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def _default_transport(
-        self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+        self,
+        *,
+        timeout: Timeout | float | None,
+        verify: Verify,
+        pool_connections: int,
+        pool_maxsize: int,
+        max_response_bytes: int,
     ) -> TransportT:
         raise NotImplementedError
 

@@ -105,7 +105,7 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 def cmd_read(args: argparse.Namespace) -> int:
     start, end = range_from_args(args)
-    with open_client(target_from_args(args)) as client:
+    with open_client(target_from_args(args), create=False) as client:
         dataset = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
     if args.format == "json":
         sys.stdout.write(msgspec.json.encode(dataset).decode() + "\n")
@@ -126,7 +126,7 @@ def _series_table(series: Sequence[Series], out: TextIO) -> None:
 
 
 def cmd_series(args: argparse.Namespace) -> int:
-    with open_client(target_from_args(args)) as client:
+    with open_client(target_from_args(args), create=False) as client:
         found = client.get_series(**selection_from_args(args))
     if args.format == "json":
         sys.stdout.write(msgspec.json.encode(found).decode() + "\n")

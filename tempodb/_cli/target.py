@@ -115,9 +115,19 @@ def resolve_target(
     return Target(key, secret, host=host, port=port, secure=secure)
 
 
-def open_client(target: Target) -> Client:
-    """A client on the target; close it (or use ``with``) when done."""
+def open_client(target: Target, *, create: bool = True) -> Client:
+    """A client on the target; close it (or use ``with``) when done.
+
+    With ``create=False`` an embedded database file that does not exist is an error, not a new
+    empty database: a command that only reads (or deletes) would otherwise answer "nothing there"
+    for a mistyped ``--db`` and leave a stray file behind.
+    """
     if target.db is not None:
+        if not create and target.db not in ("", ":memory:") and not os.path.exists(target.db):
+            raise InvalidInputError(
+                f"no database file {target.db!r} (looked in {os.getcwd()}): check --db or run from the right "
+                "directory; only `tempodb write` and `tempodb import` create a new database"
+            )
         return Client.local(target.db, key=target.key, secret=target.secret)
     return Client(target.key, target.secret, target.host, target.port, target.secure)
 

@@ -12,9 +12,11 @@ import argparse
 import contextlib
 import csv
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any, TextIO
 
 import msgspec
@@ -22,8 +24,8 @@ import msgspec
 from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
 from tempodb._cli.progress import Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
-from tempodb._core.errors import InvalidInputError
-from tempodb._core.writer import Kind
+from tempodb._core.errors import InvalidInputError, TempoDBError
+from tempodb._core.writer import Kind, WriterCore
 from tempodb._wire.timestamps import epoch_ms, parse_timestamp
 
 __all__ = ["add_transfer_commands", "cmd_export", "cmd_import"]
@@ -62,13 +64,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     count = covered = 0
     step = max(total // 1000, 1)  # redraw every 0.1% of the range, not every point
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
+        client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB), create=False))
         points = stack.enter_context(client.stream(
             start, end, args.interval, args.function, **selection_from_args(args), tz=args.tz, window=args.window,
         ))  # fmt: skip
         out = sys.stdout
         if args.output not in (None, "-"):
-            out = stack.enter_context(open(args.output, "w", encoding="utf-8", newline=""))
+            # FILE is replaced only once the whole export succeeded: a failed one leaves it as it was.
+            out = stack.enter_context(_replacing(args.output))
         progress = stack.enter_context(_progress(args, total, "export", "s"))
         write = _writer(out, fmt)
         for series, point in points:
@@ -84,6 +87,33 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.flush()
     print(f"exported {count} points", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _replacing(path: str) -> Iterator[TextIO]:
+    """A new file next to ``path`` that replaces it when the block ends without error (the old
+    ``path``, if any, stays untouched otherwise, and the new file is removed)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        old_mode: int | None = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        old_mode = None
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory)
+    try:
+        if old_mode is None:  # mkstemp makes 0600; a new export gets the usual mode for new files
+            umask = os.umask(0)
+            os.umask(umask)
+            old_mode = 0o666 & ~umask
+        os.chmod(temporary, old_mode)
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _writer(out: TextIO, fmt: str) -> Any:
@@ -126,29 +156,55 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InvalidInputError("--batch-size must be at least 1")
     name = "stdin" if args.file in (None, "-") else args.file
-    source: IO[str] = sys.stdin if name == "stdin" else open(args.file, encoding="utf-8", newline="")  # noqa: SIM115
-    size = os.fstat(source.fileno()).st_size if name != "stdin" else 0
     kind: Kind = "increment" if args.increment else "write"
-    count = 0
-    try:
-        with contextlib.ExitStack() as stack:
-            client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
-            progress = stack.enter_context(_progress(args, size, "import", "B"))
-            with client.writer(max_points=args.batch_size) as writer:
-                for number, row in _rows(_counted(source, progress), fmt, name):
-                    try:
-                        ts = parse_timestamp(str(row["t"]))
-                        value = row["v"] if isinstance(row["v"], (int, float)) else _number(str(row["v"]))
-                        key, series_id = row.get("key") or None, row.get("id") or None
-                        writer.add(kind, ts, value, key=None if series_id else key, id=series_id)
-                    except (KeyError, InvalidInputError, ValueError) as exc:
-                        raise InvalidInputError(f"{name}:{number}: {exc}") from None
-                    count += 1
-    finally:
-        if source is not sys.stdin:
-            source.close()
-    print(f"imported {count} points", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        if name == "stdin":
+            # Read twice (check everything, then send), so stdin is kept in a temporary file first.
+            source: IO[str] = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
+            shutil.copyfileobj(sys.stdin, source)
+            source.seek(0)
+        else:
+            source = stack.enter_context(open(args.file, encoding="utf-8", newline=""))
+        # Every row is checked before the first request: a bad one is reported with nothing written
+        # (a re-run with --increment would otherwise count the rows before it twice).
+        try:
+            total = sum(1 for _ in _points(source, fmt, name, kind))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{exc}; nothing was imported: fix that line and run the import again") from None
+        source.seek(0)
+        size = os.fstat(source.fileno()).st_size
+        client = stack.enter_context(open_client(target_from_args(args, DEFAULT_DB)))
+        progress = stack.enter_context(_progress(args, size, "import", "B"))
+        writer = client.writer(max_points=args.batch_size)
+        try:
+            with writer:
+                for _, point_kind, ts, value, key, series_id in _points(_counted(source, progress), fmt, name, kind):
+                    writer.add(point_kind, ts, value, key=key, id=series_id)
+        except TempoDBError as exc:
+            sent = writer.stats.sent
+            again = "importing the file again is safe" if kind == "write" else (
+                "do NOT import it again with --increment: the acknowledged points would count twice"
+            )
+            raise TempoDBError(f"{exc} ({sent} of {total} points were acknowledged before the failure; {again})") from exc
+    print(f"imported {total} points", file=sys.stderr)
     return 0
+
+
+def _points(
+    stream: Iterable[str], fmt: str, name: str, kind: Kind
+) -> Iterator[tuple[int, Kind, datetime, int | float, str | None, str | None]]:
+    """``(line, kind, ts, value, key, id)`` for every row, each checked as the writer will check it;
+    a bad row raises ``InvalidInputError`` naming its line."""
+    for number, row in _rows(stream, fmt, name):
+        try:
+            ts = parse_timestamp(str(row["t"]))
+            value = row["v"] if isinstance(row["v"], (int, float)) else _number(str(row["v"]))
+            key, series_id = row.get("key") or None, row.get("id") or None
+            key = None if series_id else key
+            WriterCore.point(kind, ts, value, key, series_id)
+        except (KeyError, InvalidInputError, ValueError) as exc:
+            raise InvalidInputError(f"{name}:{number}: {exc}") from None
+        yield number, kind, ts, value, key, series_id
 
 
 def _number(text: str) -> int | float:

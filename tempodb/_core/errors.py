@@ -5,7 +5,9 @@
     ├── TransportError                       no usable HTTP response
     │   ├── ConnectError                     the request provably never reached the server
     │   ├── RequestTimeoutError              no answer in time; the request may have landed
-    │   └── ProtocolError                    a broken or truncated response; may have landed
+    │   │   └── DeadlineExceededError        the whole call (retries included) outlived its deadline
+    │   ├── ProtocolError                    a broken or truncated response; may have landed
+    │   └── ResponseTooLargeError            the decompressed answer passed max_response_bytes
     ├── ResponseError                        a 200 whose body is not what the API promises
     ├── HTTPError                            the server answered with a non-2xx status
     │   ├── BadRequestError        400
@@ -41,6 +43,7 @@ __all__ = [
     "BufferFullError",
     "ConflictError",
     "ConnectError",
+    "DeadlineExceededError",
     "ForbiddenError",
     "HTTPError",
     "InvalidInputError",
@@ -51,6 +54,7 @@ __all__ = [
     "ProtocolError",
     "RateLimitedError",
     "ResponseError",
+    "ResponseTooLargeError",
     "ServerError",
     "TempoDBError",
     "RequestTimeoutError",
@@ -86,6 +90,39 @@ class RequestTimeoutError(TransportError):
 
 class ProtocolError(TransportError):
     """The connection broke or the response was malformed; the request may have been applied."""
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The whole call, retries and waits included, ran past the client's ``deadline``; the request
+    may have been applied.  Never retried: the time is up."""
+
+    transient = False
+
+    def __init__(self, deadline: float, request: Request | None = None) -> None:
+        super().__init__(
+            f"the call did not finish within the client's deadline of {deadline:g}s (retries and waits "
+            "included), so it was abandoned; the request may have been applied. Give the client a longer "
+            "deadline (Client(..., deadline=SECONDS), or None for no limit), or read long ranges with "
+            "client.stream_key(...), which makes one bounded call per window",
+            request,
+        )
+        self.deadline = deadline
+
+
+class ResponseTooLargeError(TransportError):
+    """The response, decompressed, is larger than the client's ``max_response_bytes``.  Not retried:
+    the same request gets the same answer."""
+
+    transient = False
+
+    def __init__(self, limit: int, request: Request | None = None) -> None:
+        super().__init__(
+            f"the response is larger than max_response_bytes={limit} bytes decompressed, so reading stopped; "
+            "read a long range window by window with client.stream_key(...) (or client.stream(...)), "
+            "or raise Client(..., max_response_bytes=N)",
+            request,
+        )
+        self.limit = limit
 
 
 class ResponseError(TempoDBError):

@@ -18,12 +18,14 @@ from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._version import __version__
 from tempodb._wire.http import Request, Response
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_GZIP_THRESHOLD", "Session", "base_url", "call", "make_session"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_DEADLINE", "DEFAULT_GZIP_THRESHOLD", "Session", "base_url", "call", "make_session"]
 
 log = logging.getLogger("tempodb")
 
 DEFAULT_CHUNK_SIZE = 10_000
 DEFAULT_GZIP_THRESHOLD = 64 * 1024
+#: How long one call may take in all, retries and their waits included (seconds).
+DEFAULT_DEADLINE = 300.0
 USER_AGENT = f"tempodb-python/{__version__}"
 
 
@@ -37,11 +39,11 @@ def base_url(host: str, port: int, secure: bool) -> str:
 
 class Session:
     """A client's configuration, fixed at construction: base URL, credentials, retry policy,
-    chunk size and gzip threshold.  Immutable, so operations in flight (and a writer's timer
+    chunk size, gzip threshold and the deadline of one call.  Immutable, so operations in flight (and a writer's timer
     thread) can share it safely.  The secret lives only inside the prebuilt auth header.
     """
 
-    __slots__ = ("_headers", "chunk_size", "gzip_threshold", "key", "prefix", "retry")
+    __slots__ = ("_headers", "chunk_size", "deadline", "gzip_threshold", "key", "prefix", "retry")
 
     def __init__(
         self,
@@ -52,11 +54,16 @@ class Session:
         retry: RetryPolicy,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+        deadline: float | None = None,
     ) -> None:
         if not isinstance(key, str) or not isinstance(secret, str):
             raise InvalidInputError("key and secret must be strings")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidInputError(f"chunk_size must be a positive integer, not {chunk_size!r}")
+        if deadline is not None and (
+            isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < float("inf")
+        ):
+            raise InvalidInputError(f"deadline must be a positive number of seconds or None, not {deadline!r}")
         token = base64.b64encode(f"{key}:{secret}".encode()).decode("ascii")
         headers = {"Authorization": f"Basic {token}", "User-Agent": USER_AGENT, "Accept-Encoding": "gzip"}
         fields = {
@@ -65,6 +72,7 @@ class Session:
             "retry": retry,
             "chunk_size": chunk_size,
             "gzip_threshold": gzip_threshold,
+            "deadline": None if deadline is None else float(deadline),
             "_headers": headers,
         }
         for name, value in fields.items():
@@ -75,6 +83,7 @@ class Session:
     retry: RetryPolicy
     chunk_size: int
     gzip_threshold: int | None
+    deadline: float | None
     _headers: dict[str, str]
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -105,7 +114,9 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
 
     A ``repeatable`` request (read, write, range delete, update) is retried after any transport
     failure; one that is not (an increment) only when the failure proves nothing was sent.
-    Returns the response (200 or 207); raises the typed error otherwise.
+    Returns the response (200 or 207); raises the typed error otherwise.  The waits between tries
+    never add up past the session's ``deadline`` (the core has no clock: the driver enforces the
+    deadline on the wall clock, sends included).
     """
     policy = session.retry
     waited = 0.0
@@ -128,6 +139,8 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
                 raise error_for_response(response, request)
             failure = response
         delay = policy.wait(attempt, failure if isinstance(failure, Response) else None, waited)
+        if delay is not None and session.deadline is not None and waited + delay >= session.deadline:
+            delay = None  # waiting that long could only end in the deadline: report the failure now
         if delay is None:
             if isinstance(failure, Response):
                 raise error_for_response(failure, request)
@@ -148,6 +161,7 @@ def make_session(
     chunk_size: int,
     gzip_threshold: int | None,
     clock: Callable[[], float],
+    deadline: float | None = None,
 ) -> Session:
     """The session for a client's constructor arguments (shared by the sync and async clients).
 
@@ -162,4 +176,6 @@ def make_session(
         policy = retry if retry.clock is not None else msgspec.structs.replace(retry, clock=clock)
     else:
         raise InvalidInputError(f"retry must be True, False or a RetryPolicy, not {retry!r}")
-    return Session(key, secret, url, retry=policy, chunk_size=chunk_size, gzip_threshold=gzip_threshold)
+    return Session(
+        key, secret, url, retry=policy, chunk_size=chunk_size, gzip_threshold=gzip_threshold, deadline=deadline
+    )

@@ -10,12 +10,10 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
-import anyio
-
 from tempodb._client_base import BaseClient
 from tempodb._core import ops
 from tempodb._core.effects import Operation, Send
-from tempodb._core.errors import TransportError
+from tempodb._core.errors import DeadlineExceededError, TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
 from tempodb._core.protocol import Items
 from tempodb._core.query import Filter
@@ -24,6 +22,7 @@ from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, 
 from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import Moment
+from tempodb.aio._concurrency import Deadline
 from tempodb.aio._stream import AsyncPointStream
 from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
@@ -38,23 +37,30 @@ class AsyncTransport(Protocol):
     async def send(self, request: Request) -> Response: ...
 
 
-async def run(transport: AsyncTransport, op: Operation[T]) -> T:
-    """Drive one operation to its result on an async transport."""
+async def run(transport: AsyncTransport, op: Operation[T], deadline: float | None = None) -> T:
+    """Drive one operation to its result on an async transport, within ``deadline`` seconds
+    (retries and waits included) or raise ``DeadlineExceededError``."""
+    limit = Deadline(deadline)
     try:
-        effect = next(op)
-        while True:
-            if isinstance(effect, Send):
-                try:
-                    response = await transport.send(effect.request)
-                except TransportError as exc:
-                    effect = op.throw(exc)
-                    continue
-                effect = op.send(response)
-            else:
-                await anyio.sleep(effect.seconds)
-                effect = op.send(None)
+        with limit.within():
+            effect = next(op)
+            while True:
+                if isinstance(effect, Send):
+                    try:
+                        response = await limit.send(transport, effect.request)
+                    except DeadlineExceededError:
+                        raise
+                    except TransportError as exc:
+                        effect = op.throw(exc)
+                        continue
+                    effect = op.send(response)
+                else:
+                    await limit.sleep(effect.seconds)
+                    effect = op.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+    finally:
+        op.close()
 
 
 class Client(BaseClient[AsyncTransport]):
@@ -67,9 +73,18 @@ class Client(BaseClient[AsyncTransport]):
     """
 
     def _default_transport(
-        self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+        self,
+        *,
+        timeout: Timeout | float | None,
+        verify: Verify,
+        pool_connections: int,
+        pool_maxsize: int,
+        max_response_bytes: int,
     ) -> AsyncTransport:
-        return AsyncHTTPXTransport(timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize)
+        return AsyncHTTPXTransport(
+            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize,
+            max_response_bytes=max_response_bytes,
+        )  # fmt: skip
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
@@ -97,7 +112,7 @@ class Client(BaseClient[AsyncTransport]):
         await self.aclose()
 
     async def _run(self, op: Operation[T]) -> T:
-        return await run(self._transport, op)
+        return await run(self._transport, op, self._session.deadline)
 
     # series metadata
 

@@ -1,5 +1,5 @@
-"""The async flavour of what the writer and the stream need besides the core: a lock, a timer and
-read-ahead, on anyio (so asyncio and trio alike), with no task outliving an ``async with`` block.
+"""The async flavour of what the client, the writer and the stream need besides the core: a call's
+deadline, a lock, a timer and read-ahead, on anyio (so asyncio and trio alike), with no task outliving an ``async with`` block.
 
 ``tempodb/sync/_concurrency.py`` has the same names and shapes on threads, which is what lets
 ``tools/async_to_sync.py`` generate the sync writer and stream from the async ones.
@@ -7,17 +7,19 @@ read-ahead, on anyio (so asyncio and trio alike), with no task outliving an ``as
 
 from __future__ import annotations
 
+import math
 import weakref
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Generic, TypeVar, cast
 
 import anyio
 import anyio.abc
 
-from tempodb._core.errors import InvalidInputError
+from tempodb._core.errors import DeadlineExceededError, InvalidInputError
+from tempodb._wire.http import Request, Response
 
-__all__ = ["Lock", "Pending", "Prefetcher", "Timer", "guard"]
+__all__ = ["Deadline", "Lock", "Pending", "Prefetcher", "Timer", "guard"]
 
 T = TypeVar("T")
 
@@ -128,3 +130,36 @@ class Prefetcher:
         if group is not None:
             group.cancel_scope.cancel()
             await group.__aexit__(None, None, None)
+
+
+class Deadline:
+    """The wall-clock limit of one call (``seconds``, or None for none): ``within()`` bounds the block
+    with a cancel scope, so a send that trickles forever or a sleep past the end is cut off, and the
+    block raises ``DeadlineExceededError``."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._end = math.inf
+        self._request: Request | None = None  # the last one sent, for the error
+
+    @contextmanager
+    def within(self) -> Iterator[None]:
+        if self.seconds is None:
+            yield
+            return
+        self._end = anyio.current_time() + self.seconds
+        with anyio.CancelScope(deadline=self._end) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise DeadlineExceededError(self.seconds, self._request)
+
+    async def send(self, transport: Any, request: Request) -> Response:
+        self._request = request
+        response: Response = await transport.send(request)
+        return response
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait before a retry; a wait that would end past the deadline fails now instead."""
+        if anyio.current_time() + seconds >= self._end:
+            raise DeadlineExceededError(cast(float, self.seconds), self._request)
+        await anyio.sleep(seconds)

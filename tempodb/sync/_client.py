@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from types import TracebackType
@@ -13,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from tempodb._client_base import BaseClient
 from tempodb._core import ops
 from tempodb._core.effects import Operation, Send
-from tempodb._core.errors import TransportError
+from tempodb._core.errors import DeadlineExceededError, TransportError
 from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, SeriesSummary, SingleValue
 from tempodb._core.protocol import Items
 from tempodb._core.query import Filter
@@ -23,6 +22,7 @@ from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import Moment
 from tempodb.columnar import Columns, read_columns
+from tempodb.sync._concurrency import Deadline
 from tempodb.sync._stream import PointStream
 from tempodb.sync._writer import Writer, close_writers
 from tempodb.transports._httpx import HTTPXTransport, Timeout, Verify
@@ -36,23 +36,30 @@ class SyncTransport(Protocol):
     def send(self, request: Request) -> Response: ...
 
 
-def run(transport: SyncTransport, op: Operation[T]) -> T:
-    """Drive one operation to its result on a blocking transport."""
+def run(transport: SyncTransport, op: Operation[T], deadline: float | None = None) -> T:
+    """Drive one operation to its result on a blocking transport, within ``deadline`` seconds
+    (retries and waits included) or raise ``DeadlineExceededError``."""
+    limit = Deadline(deadline)
     try:
-        effect = next(op)
-        while True:
-            if isinstance(effect, Send):
-                try:
-                    response = transport.send(effect.request)
-                except TransportError as exc:
-                    effect = op.throw(exc)
-                    continue
-                effect = op.send(response)
-            else:
-                time.sleep(effect.seconds)
-                effect = op.send(None)
+        with limit.within():
+            effect = next(op)
+            while True:
+                if isinstance(effect, Send):
+                    try:
+                        response = limit.send(transport, effect.request)
+                    except DeadlineExceededError:
+                        raise
+                    except TransportError as exc:
+                        effect = op.throw(exc)
+                        continue
+                    effect = op.send(response)
+                else:
+                    limit.sleep(effect.seconds)
+                    effect = op.send(None)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+    finally:
+        op.close()
 
 
 class Client(BaseClient[SyncTransport]):
@@ -64,9 +71,18 @@ class Client(BaseClient[SyncTransport]):
     """
 
     def _default_transport(
-        self, *, timeout: Timeout | float | None, verify: Verify, pool_connections: int, pool_maxsize: int
+        self,
+        *,
+        timeout: Timeout | float | None,
+        verify: Verify,
+        pool_connections: int,
+        pool_maxsize: int,
+        max_response_bytes: int,
     ) -> SyncTransport:
-        return HTTPXTransport(timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize)
+        return HTTPXTransport(
+            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize,
+            max_response_bytes=max_response_bytes,
+        )  # fmt: skip
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
@@ -94,7 +110,7 @@ class Client(BaseClient[SyncTransport]):
         self.close()
 
     def _run(self, op: Operation[T]) -> T:
-        return run(self._transport, op)
+        return run(self._transport, op, self._session.deadline)
 
     # series metadata
 

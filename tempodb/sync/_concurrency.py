@@ -1,5 +1,5 @@
-"""The thread flavour of what the writer and the stream need besides the core, under the names and
-shapes of ``tempodb/aio/_concurrency.py`` (from which the sync writer and stream are generated).
+"""The thread flavour of what the client, the writer and the stream need besides the core, under the
+names and shapes of ``tempodb/aio/_concurrency.py`` (from which the sync modules are generated).
 
 Threads only run where asked for (``flush_interval``, ``prefetch=True``); each ends with its owner:
 closed, garbage-collected, or (the timer) when the main thread ends, so none keeps Python alive.
@@ -8,13 +8,19 @@ closed, garbage-collected, or (the timer) when the main thread ends, so none kee
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
-__all__ = ["Lock", "Pending", "Prefetcher", "Timer", "guard"]
+from tempodb._core.errors import DeadlineExceededError, TransportError
+from tempodb._wire.http import Request, Response
+
+__all__ = ["Deadline", "Lock", "Pending", "Prefetcher", "Timer", "guard"]
 
 T = TypeVar("T")
 log = logging.getLogger("tempodb")
@@ -97,3 +103,49 @@ class Prefetcher:
 
     def stop(self) -> None:
         self.halt()
+
+
+class Deadline:
+    """The wall-clock limit of one call (``seconds``, or None for none).  A thread cannot be cancelled,
+    so each send gets the time left: a transport with ``send_within(request, seconds)`` (httpx, h11)
+    stops by then, any other is checked once it returns; a wait past the end fails at once.  Either
+    way the call raises ``DeadlineExceededError``."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._end = math.inf
+        self._request: Request | None = None  # the last one sent, for the error
+
+    @contextmanager
+    def within(self) -> Iterator[None]:
+        if self.seconds is not None:
+            self._end = time.monotonic() + self.seconds
+        yield
+
+    def _expired(self, request: Request | None) -> DeadlineExceededError:
+        return DeadlineExceededError(cast(float, self.seconds), request or self._request)
+
+    def send(self, transport: Any, request: Request) -> Response:
+        self._request = request
+        if self.seconds is None:
+            response: Response = transport.send(request)
+            return response
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise self._expired(request)
+        send_within = getattr(transport, "send_within", None)
+        try:
+            response = send_within(request, left) if send_within is not None else transport.send(request)
+        except TransportError as exc:
+            if time.monotonic() >= self._end:
+                raise self._expired(request) from exc
+            raise
+        if time.monotonic() > self._end:
+            raise self._expired(request)
+        return response
+
+    def sleep(self, seconds: float) -> None:
+        """Wait before a retry; a wait that would end past the deadline fails now instead."""
+        if time.monotonic() + seconds >= self._end:
+            raise self._expired(None)
+        time.sleep(seconds)

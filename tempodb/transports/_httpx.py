@@ -4,16 +4,17 @@ core's transport errors so retries can tell "never sent" from "may have landed".
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError
+from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError, ResponseTooLargeError
 from tempodb._wire.http import Request, Response
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
 
 Timeout = httpx.Timeout
 Verify = bool | str | ssl.SSLContext
@@ -21,6 +22,8 @@ Verify = bool | str | ssl.SSLContext
 #: No call waits forever: 10 s to connect, 60 s between bytes of a response (a 1M-point read takes a
 #: few seconds to render), 60 s to send a body, 10 s for a free pooled connection.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
+#: The largest response read, decompressed: a small gzip answer must not grow into gigabytes of memory.
+DEFAULT_MAX_RESPONSE_BYTES = 1 << 30
 
 
 def _ssl(verify: Verify) -> bool | ssl.SSLContext:
@@ -79,8 +82,31 @@ def _options(
     return {"timeout": timeout, "verify": _ssl(verify), "limits": limits}
 
 
-def _response(response: httpx.Response) -> Response:
-    return Response(response.status_code, dict(response.headers.items()), response.content)
+class _Body:
+    """A response body read chunk by chunk (decompressed), refused once it outgrows ``limit``."""
+
+    def __init__(self, limit: int, request: Request) -> None:
+        self.limit, self.request = limit, request
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise ResponseTooLargeError(self.limit, self.request)
+        self.chunks.append(chunk)
+
+    def response(self, response: httpx.Response) -> Response:
+        return Response(response.status_code, dict(response.headers.items()), b"".join(self.chunks))
+
+
+def _shrunk(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """``timeout`` with no phase longer than ``seconds`` (the time left before a call's deadline)."""
+
+    def cap(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool))
 
 
 class HTTPXTransport:
@@ -94,14 +120,32 @@ class HTTPXTransport:
         verify: Verify = True,
         pool_connections: int = 10,
         pool_maxsize: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._owned = client is None
         self.client = client or httpx.Client(**_options(timeout, verify, pool_connections, pool_maxsize))
+        self.max_response_bytes = max_response_bytes
 
     def send(self, request: Request) -> Response:
-        with _mapped(request):
-            response = self.client.request(request.method, request.url, headers=request.headers, content=request.body)
-        return _response(response)
+        return self._send(request, None)
+
+    def send_within(self, request: Request, seconds: float) -> Response:
+        """``send``, given up after ``seconds`` in all (a thread cannot be cancelled: every timeout is
+        shrunk to the time left, and a body that trickles in is checked against the clock)."""
+        return self._send(request, seconds)
+
+    def _send(self, request: Request, seconds: float | None) -> Response:
+        end = None if seconds is None else time.monotonic() + seconds
+        timeout = self.client.timeout if seconds is None else _shrunk(self.client.timeout, seconds)
+        body = _Body(self.max_response_bytes, request)
+        with _mapped(request), self.client.stream(
+            request.method, request.url, headers=request.headers, content=request.body, timeout=timeout
+        ) as response:
+            for chunk in response.iter_bytes():
+                body.add(chunk)
+                if end is not None and time.monotonic() > end:
+                    raise RequestTimeoutError(f"no complete answer within {seconds:g}s: the request may have been applied", request)
+        return body.response(response)
 
     def close(self) -> None:
         if self._owned:
@@ -109,7 +153,8 @@ class HTTPXTransport:
 
 
 class AsyncHTTPXTransport:
-    """Async transport over ``httpx.AsyncClient`` (asyncio and trio)."""
+    """Async transport over ``httpx.AsyncClient`` (asyncio and trio).  The client's deadline needs no
+    help here: the driver cancels a send that outlives it."""
 
     def __init__(
         self,
@@ -119,18 +164,22 @@ class AsyncHTTPXTransport:
         verify: Verify = True,
         pool_connections: int = 10,
         pool_maxsize: int = 10,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._owned = client is None
         self.client = client or httpx.AsyncClient(**_options(timeout, verify, pool_connections, pool_maxsize))
+        self.max_response_bytes = max_response_bytes
 
     async def send(self, request: Request) -> Response:
+        body = _Body(self.max_response_bytes, request)
         with _mapped(request):
-            response = await self.client.request(
+            async with self.client.stream(
                 request.method, request.url, headers=request.headers, content=request.body
-            )
-        return _response(response)
+            ) as response:
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
+        return body.response(response)
 
     async def aclose(self) -> None:
         if self._owned:
             await self.client.aclose()
-

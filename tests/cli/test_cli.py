@@ -36,6 +36,12 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _new_db(path: Path) -> None:
+    """An empty embedded database file, for commands that refuse to create one."""
+    Client.local(str(path)).close()
+    assert path.exists()
+
+
 def _write_csv(tmp_path: Path, text: str, name: str = "points.csv") -> str:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -210,12 +216,14 @@ def test_env_url_targets_a_server(
     assert [p["v"] for p in json.loads(capsys.readouterr().out)["data"]] == VALUES
     assert not (tmp_path / "tempodb.db").exists()
     # --db wins over the environment's server.
+    _new_db(tmp_path / "x.db")
     assert main(["series", "--db", str(tmp_path / "x.db"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
 
 
 def test_missing_series_is_one_error_line_without_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secret = "s3cret-do-not-print"
+    _new_db(tmp_path / "e.db")
     argv = ["read", "nope", "--start", "2012-01-01", "--end", "2012-01-02", "--db", str(tmp_path / "e.db")]
     assert main([*argv, "--key", "k", "--secret", secret]) == 1
     out, err = capsys.readouterr()
@@ -249,6 +257,7 @@ def test_bad_input_errors(
     message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    _new_db(tmp_path / "tempodb.db")  # the default database exists: each case fails on its own fault
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     status = main(argv)
@@ -290,6 +299,7 @@ def test_client_errors_are_caught(
     def boom(*args: object, **kwargs: object) -> None:
         raise TempoDBError("the server went away\nsecond line")
 
+    _new_db(tmp_path / "x.db")
     monkeypatch.setattr(Client, "get_series", boom)
     assert main(["series", "--db", str(tmp_path / "x.db")]) == 1
     assert capsys.readouterr().err == "tempodb: error: the server went away; second line\n"
