@@ -1,0 +1,189 @@
+"""Issue 11 hardening: the calendar's ends, numeric overflow, and hostile sizes answer 400 (never 500),
+and reads stay whole.  Engine-level cases, plus the same answers over a real socket."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from fractions import Fraction
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tempodb._wire.intervals import Function
+from tempodb.server.rollups import fold, summarize
+from tempodb.testing import ServerInfo
+
+DAY = "start=2012-01-01&end=2012-01-02"
+EDGES = [
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00-14:00",
+    "0001-01-01",
+    "9999-12-31T00:00:00Z",
+    "9999-12-31T23:59:59.999Z",
+    "9999-12-31T23:59:59.999+14:00",
+    "9999-12-31",
+]
+ZONES = ["UTC", "America/Chicago", "Pacific/Kiritimati", "Etc/GMT%2B12"]
+
+
+# -- finding 7: instants outside years 1-9999 ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:00:00-14:00", "0001-01-01T01:00:00+14:00", "9999-12-31T23:59:59.999-00:01"]
+)
+def test_write_outside_the_calendar_is_refused(api: Any, stamp: str) -> None:
+    response = api("POST", "/v1/series/key/a/data/", [{"t": stamp, "v": 2}])
+    assert response.status_code == 400, response.body
+    assert b"outside years 1-9999" in response.body
+    # The whole write is refused: nothing was stored.
+    assert api("GET", "/v1/series/key/a/data/?start=0001-01-01&end=9999-12-31T23:59:59.999Z").status_code in (200, 403)
+    read = api("GET", "/v1/series/key/a/data/?start=0001-01-01&end=9999-12-31T23:59:59.999Z")
+    assert read.status_code == 403 or json.loads(read.body)["data"] == []
+
+
+def test_fast_path_also_refuses_the_edges(api: Any) -> None:
+    """Many points in the fast timestamp shape, one of them past the end: the fast parser must not
+    let it through (it would be stored as year 10000 and break every later read)."""
+    points = [{"t": f"2012-01-01T00:{m:02d}:00.000Z", "v": m} for m in range(60)]
+    points.append({"t": "9999-12-31T23:30:00.000-01:00", "v": 1})
+    response = api("POST", "/v1/series/key/a/data/", points)
+    assert response.status_code == 400, response.body
+
+
+def test_the_calendar_ends_themselves_are_stored_and_read(api: Any) -> None:
+    first, last = "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.998Z"  # ranges end before `end`
+    assert api("POST", "/v1/series/key/a/data/", [{"t": first, "v": 1}, {"t": last, "v": 2}]).status_code == 200
+    body = api.ok("GET", "/v1/series/key/a/data/?start=0001-01-01&end=9999-12-31T23:59:59.999Z&interval=raw")
+    assert [(p["t"], p["v"]) for p in body["data"]] == [(first, 1), (last, 2)]
+
+
+def test_reads_at_every_edge_never_fail(api: Any) -> None:
+    stored = [{"t": "0001-01-01T00:00:00Z", "v": 1}, {"t": "9999-12-31T23:59:59.999Z", "v": 2}]
+    assert api("POST", "/v1/series/key/a/data/", stored).status_code == 200
+    rollups = ["", "&interval=1hour&function=mean", "&interval=1day", "&interval=1month", "&interval=1year"]
+    for tz in ZONES:
+        for start, end in itertools.combinations(EDGES, 2):
+            for rollup in rollups:
+                response = api("GET", f"/v1/series/key/a/data/?start={start}&end={end}&tz={tz}{rollup}")
+                assert response.status_code < 500, (tz, start, end, rollup, response.body)
+            response = api("GET", f"/v1/series/key/a/summary/?start={start}&end={end}&tz={tz}")
+            assert response.status_code < 500, (tz, start, end, response.body)
+        for ts, direction in itertools.product(EDGES, ["before", "after", "nearest", "exact"]):
+            response = api("GET", f"/v1/series/key/a/single/?ts={ts}&direction={direction}&tz={tz}")
+            assert response.status_code == 200, (tz, ts, direction, response.body)
+
+
+def test_edge_points_render_in_a_far_zone(api: Any) -> None:
+    """9999-12-31T23:59Z is year 10000 in +14:00: such a point is rendered in UTC, not dropped."""
+    assert api("POST", "/v1/series/key/a/data/", [{"t": "9999-12-31T23:59:00Z", "v": 2}]).status_code == 200
+    body = api.ok("GET", "/v1/series/key/a/data/?start=9999-12-31&end=9999-12-31T23:59:59.999Z&tz=Pacific/Kiritimati")
+    assert [(p["t"], p["v"]) for p in body["data"]] == [("9999-12-31T23:59:00.000Z", 2)]
+
+
+# -- finding 9: huge finite values ---------------------------------------------------------------
+
+
+def test_huge_values_have_a_mean_and_a_summary(api: Any) -> None:
+    points = [{"t": "2012-01-01T00:00:00Z", "v": 1.7e308}, {"t": "2012-01-01T00:30:00Z", "v": 1.7e308}]
+    assert api("POST", "/v1/series/key/h/data/", points).status_code == 200
+    body = api.ok("GET", f"/v1/series/key/h/data/?{DAY}&interval=1hour&function=mean")
+    assert body["data"][0]["v"] == 1.7e308
+    summary = body["summary"]
+    assert summary["mean"] == 1.7e308 and summary["stddev"] == 0.0 and summary["ss"] == 0.0
+    assert summary["sum"] is None  # 3.4e308 has no JSON number (documented in rollups.py)
+    assert summary["max"] == summary["min"] == 1.7e308 and summary["count"] == 2
+    std = api.ok("GET", f"/v1/series/key/h/data/?{DAY}&interval=1hour&function=stddev")
+    assert std["data"][0]["v"] == 0.0
+
+
+def test_stddev_of_huge_values_of_both_signs() -> None:
+    values = [1.2e308, -1.2e308]
+    assert fold(Function.STDDEV, values) == pytest.approx(math.sqrt(2) * 1.2e308, rel=1e-12)
+    assert fold(Function.MEAN, values) == 0.0
+
+
+huge = st.floats(min_value=-1.7976931348623157e308, max_value=1.7976931348623157e308, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(huge, min_size=1, max_size=40))
+def test_mean_and_stddev_are_the_exact_ones(values: list[float]) -> None:
+    """Law: the mean (and the sample deviation, when in range) equal the exact rational ones."""
+    exact_mean = sum(map(Fraction, values)) / len(values)
+    summary = summarize(values)
+    assert math.isfinite(summary["mean"])
+    assert Fraction(summary["mean"]) == pytest.approx(exact_mean, rel=1e-12, abs=1e-300)
+    exact_sum = sum(map(Fraction, values))
+    if abs(exact_sum) < Fraction(1.7e308):
+        assert summary["sum"] == pytest.approx(float(exact_sum), rel=1e-12, abs=1e-300)
+    if len(values) > 1:
+        variance = sum((Fraction(v) - exact_mean) ** 2 for v in values) / (len(values) - 1)
+        if variance < Fraction(1.7e308) ** 2:
+            # The deviations are taken from the rounded mean: exact to within the values' own rounding.
+            scale = max(map(abs, values))
+            assert summary["stddev"] == pytest.approx(_sqrt(variance), rel=1e-9, abs=1e-14 * scale + 1e-300)
+
+
+def _sqrt(x: Fraction) -> float:
+    """The square root of a non-negative rational, to float precision, whatever its size."""
+    if x == 0:
+        return 0.0
+    half = (x.numerator.bit_length() - x.denominator.bit_length()) // 2
+    return math.ldexp(math.sqrt(float(x / Fraction(2) ** (2 * half))), half)
+
+
+# -- finding 11: zones and intervals -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tz", ["America", "A" * 300, "Europe/", "../etc/passwd", "America/Chicago/x"])
+def test_bad_zones_are_400(api: Any, tz: str) -> None:
+    response = api("GET", f"/v1/series/key/a/data/?{DAY}&tz={tz}")
+    assert response.status_code == 400, response.body
+    assert b"unknown time zone" in response.body and len(response.body) < 300
+
+
+@pytest.mark.parametrize(
+    "interval", ["9" * 5000 + "min", "P" + "9" * 5000 + "D", "9" * 19 + "sec", "10001year", "400000000000sec"]
+)
+def test_huge_intervals_are_400(api: Any, interval: str) -> None:
+    assert api("POST", "/v1/series/key/a/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1}]).status_code == 200
+    for tz in ("UTC", "America/Chicago"):
+        response = api("GET", f"/v1/series/key/a/data/?{DAY}&interval={interval}&tz={tz}")
+        assert response.status_code == 400, response.body
+        assert b"interval" in response.body and len(response.body) < 400
+
+
+def test_the_longest_interval_still_works(api: Any) -> None:
+    assert api("POST", "/v1/series/key/a/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1}]).status_code == 200
+    for interval in ("10000year", "120000month"):
+        response = api("GET", f"/v1/series/key/a/data/?start=0001-01-01&end=9999-12-31&interval={interval}")
+        assert response.status_code < 500, response.body
+
+
+# -- the same answers over a real socket ---------------------------------------------------------
+
+
+@pytest.fixture
+def http(tempodb_server: ServerInfo) -> Any:
+    with httpx.Client(base_url=tempodb_server.url, auth=tempodb_server.new_credentials(), timeout=10) as client:
+        yield client
+
+
+def test_over_http(http: httpx.Client) -> None:
+    bad = http.post("series/key/edge/data/", json=[{"t": "9999-12-31T23:00:00-14:00", "v": 2}])
+    assert bad.status_code == 400 and "outside years 1-9999" in bad.text
+    huge_points = [{"t": "2012-01-01T00:00:00Z", "v": 1.7e308}, {"t": "2012-01-01T00:30:00Z", "v": 1.7e308}]
+    assert http.post("series/key/edge/data/", json=huge_points).status_code == 200
+    read = http.get("series/key/edge/data/", params={"start": "2012-01-01", "end": "2012-01-02", "interval": "1hour"})
+    assert read.status_code == 200 and read.json()["data"][0]["v"] == 1.7e308
+    for params in ({"tz": "America"}, {"tz": "A" * 300}, {"interval": "9" * 5000 + "min"}):
+        answer = http.get("series/key/edge/data/", params={"start": "2012-01-01", "end": "2012-01-02", **params})
+        assert answer.status_code == 400, (params, answer.text)
+    edge = http.get("series/key/edge/single/", params={"ts": "9999-12-31T23:59:59.999Z", "tz": "Pacific/Kiritimati"})
+    assert edge.status_code == 200
