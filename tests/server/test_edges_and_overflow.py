@@ -187,3 +187,144 @@ def test_over_http(http: httpx.Client) -> None:
         assert answer.status_code == 400, (params, answer.text)
     edge = http.get("series/key/edge/single/", params={"ts": "9999-12-31T23:59:59.999Z", "tz": "Pacific/Kiritimati"})
     assert edge.status_code == 200
+
+
+# -- finding 8: increments past 64 bits ----------------------------------------------------------
+
+INT64_MAX = 2**63 - 1
+
+
+def _values(api: Any, key: str) -> list[Any]:
+    return [p["v"] for p in api.ok("GET", f"/v1/series/key/{key}/data/?{DAY}")["data"]]
+
+
+@pytest.mark.parametrize(
+    ("stored", "amount"), [(INT64_MAX, 1), (-(2**63), -1), (1, INT64_MAX), (1.0e300, 1)]
+)
+def test_increment_overflow_is_refused_and_nothing_changes(api: Any, stored: int | float, amount: int) -> None:
+    t0, t1 = "2012-01-01T00:00:00.000Z", "2012-01-01T01:00:00.000Z"
+    assert api("POST", "/v1/series/key/c/data/", [{"t": t0, "v": stored}, {"t": t1, "v": 5}]).status_code == 200
+    before = _values(api, "c")
+    for method, target, body in [
+        ("POST", "/v1/series/key/c/increment/", [{"t": t1, "v": 1}, {"t": t0, "v": amount}]),
+        ("POST", "/v1/increment/", {"t": t0, "data": [{"key": "c", "v": amount}]}),
+        ("POST", "/v1/multi/increment/", [{"t": t1, "key": "c", "v": 1}, {"t": t0, "key": "c", "v": amount}]),
+    ]:
+        response = api(method, target, body)
+        assert response.status_code == 400, (target, response.body)
+        assert b"64-bit integer range" in response.body
+        assert _values(api, "c") == before  # the whole request was refused, the t1 add included
+
+
+def test_increments_within_64_bits_still_add(api: Any) -> None:
+    t0 = "2012-01-01T00:00:00.000Z"
+    for amount in (INT64_MAX - 1, 1, -5, 5):
+        assert api("POST", "/v1/series/key/c/increment/", [{"t": t0, "v": amount}]).status_code == 200
+    assert _values(api, "c") == [INT64_MAX]
+    assert type(_values(api, "c")[0]) is int
+
+
+def test_two_amounts_in_one_body_that_overflow_together(api: Any) -> None:
+    body = [{"t": "2012-01-01T00:00:00Z", "v": -(2**63)}, {"t": "2012-01-01T00:00:00Z", "v": -1}]
+    assert api("POST", "/v1/series/key/n/increment/", body).status_code == 400
+    assert api("GET", f"/v1/series/key/n/data/?{DAY}").status_code == 403  # not even created
+
+
+# -- finding 10: a multi item's unknown id that is a taken key -----------------------------------
+
+
+@pytest.mark.parametrize("target", ["/v1/multi/", "/v1/multi/increment/"])
+def test_multi_item_whose_id_is_a_taken_key_is_refused_alone(api: Any, target: str) -> None:
+    taken = api.ok("POST", "/v1/series/", {"key": "k1"})
+    body = [
+        {"t": "2012-01-01T00:00:00Z", "id": "k1", "v": 1},
+        {"t": "2012-01-01T00:00:00Z", "key": "ok", "v": 2},
+        {"t": "2012-01-01T00:00:00Z", "id": "newid", "v": 3},
+        {"t": "2012-01-01T01:00:00Z", "id": "k1", "v": 4},
+        {"t": "2012-01-01T02:00:00Z", "id": taken["id"], "v": 5},
+    ]
+    response = api("POST", target, body)
+    assert response.status_code == 207, response.body
+    statuses = json.loads(response.body)["multistatus"]
+    assert [s["status"] for s in statuses] == ["422", "200", "200", "422", "200"]
+    assert "key k1 belongs to another series" in statuses[0]["messages"][0]
+    assert _values(api, "ok") == [2] and _values(api, "newid") == [3]
+    assert _values(api, "k1") == [5]  # only the item naming k1's real id
+
+
+def test_multi_refusal_found_by_the_write_itself(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key taken after the pre-check (another request) is found by the write and refused alone."""
+    from tempodb.server.handlers import _writes
+
+    api.ok("POST", "/v1/series/", {"key": "k1"})
+    monkeypatch.setattr(_writes, "_unknown_ids", lambda ctx, grouped: [])
+    body = [{"t": "2012-01-01T00:00:00Z", "id": "k1", "v": 1}, {"t": "2012-01-01T00:00:00Z", "key": "ok", "v": 2}]
+    response = api("POST", "/v1/multi/", body)
+    assert response.status_code == 207, response.body
+    assert [s["status"] for s in json.loads(response.body)["multistatus"]] == ["422", "200"]
+    assert _values(api, "ok") == [2]
+
+
+# -- finding 11: deep JSON and large filters -----------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["/v1/series/key/d/data/", "/v1/multi/", "/v1/data/", "/v1/series/"])
+def test_deeply_nested_json_is_400(api: Any, target: str) -> None:
+    response = api("POST", target, b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400, response.body
+    assert b"too deeply" in response.body
+    objects = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+    assert api("POST", target, objects).status_code == 400
+
+
+def _make_tagged(api: Any) -> None:
+    api.ok("POST", "/v1/series/", {"key": "all"})
+    series = api.ok("GET", "/v1/series/key/all/")
+    tags = [f"t{i}" for i in range(1001)]
+    attributes = {f"a{i}": "v" for i in range(1001)}
+    api.ok("PUT", f"/v1/series/id/{series['id']}/", {**series, "tags": tags, "attributes": attributes})
+    some = api.ok("POST", "/v1/series/", {"key": "some"})
+    api.ok("PUT", f"/v1/series/id/{some['id']}/", {**some, "tags": tags[:10], "attributes": {"a0": "v", "a1": "w"}})
+
+
+def _keys(api: Any, query: str) -> list[str]:
+    return [s["key"] for s in api.ok("GET", f"/v1/series/?{query}")]
+
+
+def test_a_thousand_tags_and_attributes_filter(api: Any) -> None:
+    _make_tagged(api)
+    tags = "&".join(f"tag=t{i}" for i in range(1001))
+    attrs = "&".join(f"attr[a{i}]=v" for i in range(1001))
+    assert _keys(api, tags) == ["all"]
+    assert _keys(api, attrs) == ["all"]
+    assert _keys(api, tags + "&" + attrs) == ["all"]
+    assert _keys(api, "tag=t1&tag=t2&tag=t1") == ["all", "some"]
+    assert _keys(api, "attr[a0]=v") == ["all", "some"]
+    assert _keys(api, "attr[a0]=v&attr[a1]=v") == ["all"]
+    assert _keys(api, "attr[a0]=v&attr[a0]=w") == []  # one name cannot hold two values
+    assert _keys(api, "tag=t1&tag=nope") == []
+    deleted = api("DELETE", f"/v1/series/?{tags}")
+    assert deleted.status_code == 200 and json.loads(deleted.body) == {"deleted": 1}
+
+
+def test_filters_past_the_cap_are_400(api: Any) -> None:
+    from tempodb.server.sqlite import MAX_FILTER_TERMS
+
+    query = "&".join(f"tag=t{i}" for i in range(MAX_FILTER_TERMS + 1))
+    response = api("GET", f"/v1/series/?{query}")
+    assert response.status_code == 400 and b"at most" in response.body
+
+
+def test_large_filters_over_http(http: httpx.Client) -> None:
+    params = [("tag", f"t{i}") for i in range(1001)] + [(f"attr[a{i}]", "v") for i in range(1001)]
+    answer = http.get("series/", params=params)
+    assert answer.status_code == 200 and answer.json() == []
+    deep = http.post("multi/", content=b"[" * 100_000 + b"]" * 100_000, headers={"Content-Type": "application/json"})
+    assert deep.status_code == 400, deep.text
+    taken = http.post("series/", json={"key": "http-k1"}).json()
+    multi = http.post("multi/", json=[{"t": "2012-01-01T00:00:00Z", "id": "http-k1", "v": 1},
+                                      {"t": "2012-01-01T00:00:00Z", "id": taken["id"], "v": 2}])
+    assert multi.status_code == 207 and [s["status"] for s in multi.json()["multistatus"]] == ["422", "200"]
+    assert http.post("series/key/http-c/increment/", json=[{"t": "2012-01-01T00:00:00Z", "v": INT64_MAX}]).status_code == 200
+    over = http.post("series/key/http-c/increment/", json=[{"t": "2012-01-01T00:00:00Z", "v": 1}])
+    assert over.status_code == 400 and "64-bit" in over.text
