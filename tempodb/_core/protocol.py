@@ -35,7 +35,15 @@ from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
-from tempodb._wire.timestamps import Moment, check_instant, format_timestamp, get_zone, parse_timestamp, to_datetime
+from tempodb._wire.timestamps import (
+    UTC,
+    Moment,
+    check_instant,
+    format_timestamp,
+    get_zone,
+    parse_timestamp,
+    to_datetime,
+)
 from tempodb._wire.values import check_number
 
 __all__ = [
@@ -91,8 +99,8 @@ def _number(value: Any, where: str) -> int | float:
 
 
 def _aware(ts: object, where: str) -> datetime:
-    if type(ts) is datetime and ts.tzinfo is not None and 1 < ts.year < 9999:  # the common case, checked cheaply
-        return ts
+    if type(ts) is datetime and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999)):
+        return ts  # the common case, checked cheaply: a UTC time is always in the calendar
     if not isinstance(ts, (datetime, date)):
         raise InvalidInputError(f"{where}: timestamp must be a datetime or date, not {type(ts).__name__} ({ts!r})")
     try:
@@ -110,6 +118,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
     points = data if isinstance(data, list) else list(data)
     out: list[DataPoint] | None = None
     isfinite = math.isfinite
+    utc = UTC
     for index, point in enumerate(points):
         # Fast path for the common case (an exact DataPoint, aware datetime, finite int or
         # float): no calls and no error-message formatting per point, which was most of a
@@ -119,8 +128,8 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             value = point.value
             if (
                 type(ts) is datetime
-                and ts.tzinfo is not None
-                and 1 < ts.year < 9999  # the calendar's ends are checked below (timestamps.check_instant)
+                # a UTC time is always in the calendar; others are checked below near its ends
+                and (ts.tzinfo is utc or (ts.tzinfo is not None and 1 < ts.year < 9999))
                 and (type(value) is int or (type(value) is float and isfinite(value)))
             ):
                 if out is not None:

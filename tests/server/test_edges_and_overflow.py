@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
@@ -328,3 +329,32 @@ def test_large_filters_over_http(http: httpx.Client) -> None:
     assert http.post("series/key/http-c/increment/", json=[{"t": "2012-01-01T00:00:00Z", "v": INT64_MAX}]).status_code == 200
     over = http.post("series/key/http-c/increment/", json=[{"t": "2012-01-01T00:00:00Z", "v": 1}])
     assert over.status_code == 400 and "64-bit" in over.text
+
+
+# -- our own client against the server -----------------------------------------------------------
+
+
+def test_client_reads_huge_values_and_refuses_bad_input(tempodb_server: ServerInfo) -> None:
+    import tempodb
+    from tempodb import DataPoint
+
+    key, secret = tempodb_server.new_credentials()
+    start, end = datetime(2012, 1, 1, tzinfo=timezone.utc), datetime(2012, 1, 2, tzinfo=timezone.utc)
+    with tempodb.Client(key, secret, tempodb_server.host, tempodb_server.port, False, retry=False) as client:
+        client.write_key("huge", [DataPoint(start, 1.7e308), DataPoint(start + timedelta(minutes=30), 1.7e308)])
+        summed = client.read_key("huge", start, end, interval="1hour", function="sum")
+        assert len(summed.data) == 1 and math.isnan(summed.data[0].value)  # 3.4e308: null on the wire
+        assert summed.summary is not None and summed.summary.mean == 1.7e308 and math.isnan(summed.summary.sum)
+        assert client.read_key("huge", start, end, interval="1hour").data[0].value == 1.7e308
+        summary = client.summary_key("huge", start, end).summary
+        assert math.isnan(summary.sum) and summary.mean == 1.7e308 and summary.count == 2  # type: ignore[arg-type]
+        for bad in ({"tz": "America"}, {"tz": "A" * 300}, {"interval": "9" * 5000 + "min"}):
+            with pytest.raises(tempodb.InvalidInputError):
+                client.read_key("huge", start, end, **bad)  # type: ignore[arg-type]
+        late = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-14)))
+        with pytest.raises(tempodb.InvalidInputError, match="outside years 1-9999"):
+            client.write_key("huge", [DataPoint(late, 2)])
+        edge = datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc)
+        client.write_key("edge", [DataPoint(edge, 2)])
+        found = client.single_value_key("edge", edge, "before", tz="Pacific/Kiritimati")
+        assert found.data is not None and found.data.value == 2 and found.data.ts == edge
