@@ -6,6 +6,7 @@ them.  Wire names differ from member names only for points (``t``/``v`` -> ``ts`
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -49,7 +50,8 @@ class Summary(msgspec.Struct, omit_defaults=True):
     """Statistics over the raw points of a range (also when the data is rolled up).
 
     ``ss`` is the sum of squared deviations from the mean; ``stddev`` is the sample deviation.
-    Fields the server did not send are None; any others it sends are kept in ``extra``.
+    Fields the server did not send are None; a statistic it sent as ``null`` (a value past the
+    float range, such as the sum of huge values) is NaN; any other fields it sends are kept in ``extra``.
     """
 
     count: int = 0
@@ -63,12 +65,16 @@ class Summary(msgspec.Struct, omit_defaults=True):
 
     @classmethod
     def from_wire(cls, raw: dict[str, Any]) -> Summary:
-        known = {k: raw[k] for k in _SUMMARY_FIELDS if k in raw}
+        known: dict[str, Any] = {
+            k: _NAN if raw[k] is None and k in _FLOAT_FIELDS else raw[k] for k in _SUMMARY_FIELDS if k in raw
+        }
         extra = {k: v for k, v in raw.items() if k not in _SUMMARY_FIELDS}
         return cls(**known, extra=extra)
 
 
 _SUMMARY_FIELDS = frozenset(("count", "sum", "mean", "min", "max", "stddev", "ss"))
+_FLOAT_FIELDS = _SUMMARY_FIELDS - {"count"}
+_NAN = math.nan
 
 
 class Rollup(msgspec.Struct, frozen=True):

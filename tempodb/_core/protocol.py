@@ -35,7 +35,15 @@ from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
-from tempodb._wire.timestamps import Moment, format_timestamp, get_zone, parse_timestamp, to_datetime
+from tempodb._wire.timestamps import (
+    UTC,
+    Moment,
+    check_instant,
+    format_timestamp,
+    get_zone,
+    parse_timestamp,
+    to_datetime,
+)
 from tempodb._wire.values import check_number
 
 __all__ = [
@@ -91,11 +99,14 @@ def _number(value: Any, where: str) -> int | float:
 
 
 def _aware(ts: object, where: str) -> datetime:
-    if type(ts) is datetime and ts.tzinfo is not None:  # the common case, checked cheaply
-        return ts
+    if type(ts) is datetime and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999)):
+        return ts  # the common case, checked cheaply: a UTC time is always in the calendar
     if not isinstance(ts, (datetime, date)):
         raise InvalidInputError(f"{where}: timestamp must be a datetime or date, not {type(ts).__name__} ({ts!r})")
-    return to_datetime(ts)
+    try:
+        return check_instant(to_datetime(ts))
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
 
 
 def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
@@ -107,6 +118,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
     points = data if isinstance(data, list) else list(data)
     out: list[DataPoint] | None = None
     isfinite = math.isfinite
+    utc = UTC
     for index, point in enumerate(points):
         # Fast path for the common case (an exact DataPoint, aware datetime, finite int or
         # float): no calls and no error-message formatting per point, which was most of a
@@ -116,7 +128,8 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             value = point.value
             if (
                 type(ts) is datetime
-                and ts.tzinfo is not None
+                # a UTC time is always in the calendar; others are checked below near its ends
+                and (ts.tzinfo is utc or (ts.tzinfo is not None and 1 < ts.year < 9999))
                 and (type(value) is int or (type(value) is float and isfinite(value)))
             ):
                 if out is not None:
@@ -330,6 +343,16 @@ class _LooseDataSet(msgspec.Struct):
     rollup: Rollup | None = None
 
 
+class _FastSeriesSummary(msgspec.Struct):
+    """The summary as a dict: ``Summary.from_wire`` keeps unknown fields and reads ``null`` as NaN."""
+
+    series: Series
+    start: AwareDatetime
+    end: AwareDatetime
+    summary: dict[str, Any] = {}
+    tz: str = "UTC"
+
+
 class _LooseSeriesSummary(msgspec.Struct):
     series: Series
     start: str
@@ -354,7 +377,9 @@ def _loose_time(value: str) -> datetime:
 
 def _loose_point(raw: dict[str, Any]) -> DataPoint:
     try:
-        return DataPoint(parse_timestamp(raw["t"]), check_number(raw["v"]))
+        value = raw["v"]
+        # ``null``: a rollup value past the float range (a sum of huge values); NaN, not a failed read.
+        return DataPoint(parse_timestamp(raw["t"]), math.nan if value is None else check_number(value))
     except (KeyError, TypeError, AttributeError, InvalidInputError) as exc:
         raise ResponseError(f"the server sent a malformed point {raw!r}: {exc}") from None
 
@@ -387,7 +412,7 @@ def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
 
 _FAST_SET, _LOOSE_SET = _decoder(_FastDataSet), _decoder(_LooseDataSet)
 _FAST_SETS, _LOOSE_SETS = _decoder(list[_FastDataSet]), _decoder(list[_LooseDataSet])
-_FAST_SUMMARY, _LOOSE_SUMMARY = _decoder(SeriesSummary), _decoder(_LooseSeriesSummary)
+_FAST_SUMMARY, _LOOSE_SUMMARY = _decoder(_FastSeriesSummary), _decoder(_LooseSeriesSummary)
 _FAST_SINGLE, _LOOSE_SINGLE = _decoder(SingleValue), _decoder(_LooseSingleValue)
 _FAST_SINGLES, _LOOSE_SINGLES = _decoder(list[SingleValue]), _decoder(list[_LooseSingleValue])
 _SERIES = _decoder(Series)
@@ -411,10 +436,10 @@ def parse_datasets(body: bytes) -> list[DataSet]:
     return [_dataset(raw) for raw in _decode(body, _FAST_SETS, _LOOSE_SETS, "data set list")]
 
 
-def _series_summary(raw: SeriesSummary | _LooseSeriesSummary) -> SeriesSummary:
-    if isinstance(raw, SeriesSummary):
-        return raw
+def _series_summary(raw: _FastSeriesSummary | _LooseSeriesSummary) -> SeriesSummary:
     summary = Summary.from_wire(raw.summary)
+    if isinstance(raw, _FastSeriesSummary):
+        return SeriesSummary(raw.series, raw.start, raw.end, summary, raw.tz)
     return SeriesSummary(raw.series, _loose_time(raw.start), _loose_time(raw.end), summary, raw.tz)
 
 

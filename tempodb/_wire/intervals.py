@@ -42,13 +42,32 @@ _SPELLINGS = {
 }
 _UNIT_BY_NAME = {name: unit for unit, names in _SPELLINGS.items() for name in names}
 
-_GRAMMAR = re.compile(r"\s*(\d+)\s*([a-zA-Z]+)\s*")
-_ISO = re.compile(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+# The longest interval is the calendar itself, years 1-9999 (docs/protocol.md §3.1): a longer
+# bucket could not be labelled by a time the wire carries.
+_CALENDAR_SECONDS = 10_000 * 366 * 86_400
+_MAX_COUNT = {
+    **{unit: _CALENDAR_SECONDS // seconds for unit, seconds in _UNIT_SECONDS.items()},
+    Unit.MONTH: 120_000,
+    Unit.YEAR: 10_000,
+}
+
+# Counts have at most 18 digits (more is past any cap below, and Python refuses to convert
+# numbers of over 4300 digits): a longer count fails to match and gets the grammar's message.
+_GRAMMAR = re.compile(r"\s*(\d{1,18})\s*([a-zA-Z]+)\s*")
+_ISO = re.compile(
+    r"P(?:(\d{1,18})Y)?(?:(\d{1,18})M)?(?:(\d{1,18})W)?(?:(\d{1,18})D)?"
+    r"(?:T(?:(\d{1,18})H)?(?:(\d{1,18})M)?(?:(\d{1,18})S)?)?"
+)
 _ISO_UNITS = (Unit.YEAR, Unit.MONTH, Unit.WEEK, Unit.DAY, Unit.HOUR, Unit.MINUTE, Unit.SECOND)
 _ISO_LETTER = {
     Unit.YEAR: ("", "Y"), Unit.MONTH: ("", "M"), Unit.WEEK: ("", "W"), Unit.DAY: ("", "D"),
     Unit.HOUR: ("T", "H"), Unit.MINUTE: ("T", "M"), Unit.SECOND: ("T", "S"),
 }
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut short if long (a 5000-digit count is not worth echoing)."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f"... ({len(text)} characters)"
 
 
 class Interval(msgspec.Struct, frozen=True):
@@ -64,6 +83,11 @@ class Interval(msgspec.Struct, frozen=True):
     def __post_init__(self) -> None:
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count <= 0:
             raise InvalidInputError(f"rollup interval count must be a positive integer, not {self.count!r}")
+        if self.count > _MAX_COUNT[self.unit]:
+            raise InvalidInputError(
+                f"rollup interval of {self.count} {self.unit.value} is longer than the calendar (10,000 years): "
+                f"use at most {_MAX_COUNT[self.unit]} {self.unit.value}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> Interval:
@@ -78,7 +102,7 @@ class Interval(msgspec.Struct, frozen=True):
             if len(present) == 1 and present[0][0] > 0:
                 return cls(*present[0])
         raise InvalidInputError(
-            f"invalid rollup interval {text!r}: use a positive number and a unit "
+            f"invalid rollup interval {_shown(text)}: use a positive number and a unit "
             "(min, hour, day, month, year; e.g. '5min', '1hour', '1day'), an ISO period such as 'PT1H', or 'raw'"
         )
 

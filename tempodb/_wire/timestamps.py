@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tempodb._wire.errors import InvalidInputError
 
 __all__ = [
+    "MAX_MS",
+    "MIN_MS",
     "UTC",
     "Moment",
+    "check_instant",
     "epoch_ms",
     "format_timestamp",
     "from_epoch_ms",
@@ -28,6 +31,12 @@ UTC = timezone.utc
 #: What a call takes as a time: a datetime (naive means UTC) or a date (its midnight).
 Moment = datetime | date
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The instants the protocol carries: years 1 to 9999 in UTC, the range of Python's datetime, so
+#: every stored point can be read back and written out in UTC (docs/protocol.md §3.1).
+MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+#: Longer than any IANA zone name (the longest is 32 characters); longer names are refused unread.
+_MAX_ZONE_NAME = 64
 
 _TS = re.compile(
     r"""
@@ -53,10 +62,14 @@ def get_zone(name: str) -> tzinfo:
     if name in ("", "UTC", "utc", "Z", "GMT", "Etc/UTC"):
         return UTC
     try:
+        if not isinstance(name, str) or len(name) > _MAX_ZONE_NAME:
+            raise ValueError(name)
         return ZoneInfo(_LEGACY_ZONES.get(name, name))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        # OSError: a name that is a folder of the zone database ("America") or not a file name at all.
+        shown = name if not isinstance(name, str) or len(name) <= _MAX_ZONE_NAME else name[:_MAX_ZONE_NAME] + "..."
         raise InvalidInputError(
-            f"unknown time zone {name!r}: use an IANA name such as 'America/Chicago' or 'UTC'"
+            f"unknown time zone {shown!r}: use an IANA name such as 'America/Chicago' or 'UTC'"
         ) from None
 
 
@@ -71,9 +84,26 @@ def to_datetime(value: datetime | date, what: str = "timestamp") -> datetime:
     )
 
 
+def check_instant(value: datetime, what: str = "timestamp") -> datetime:
+    """``value`` (aware) if its instant lies in years 1-9999 UTC, else :class:`InvalidInputError`.
+
+    Only a time on the first or last day of the calendar can leave the range (through its offset),
+    so other times pass at the cost of one comparison.
+    """
+    if 1 < value.year < 9999:
+        return value
+    ms = epoch_ms(value)
+    if MIN_MS <= ms <= MAX_MS:
+        return value
+    raise InvalidInputError(
+        f"{what} {value.isoformat()} is outside years 1-9999 in UTC: "
+        "use a time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z"
+    )
+
+
 def format_timestamp(value: datetime | date) -> str:
     """ISO-8601 with an explicit offset, as sent on the wire."""
-    moment = to_datetime(value)
+    moment = check_instant(to_datetime(value))
     offset = moment.utcoffset()
     if offset is not None and offset % timedelta(minutes=1):
         # Offsets with seconds (historical LMT zones) have no ISO-8601 wire form: send UTC instead.
@@ -116,7 +146,7 @@ def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
         )
     except ValueError as exc:
         raise InvalidInputError(f"invalid timestamp {text!r}: {exc}") from None
-    return naive.replace(tzinfo=zone)
+    return check_instant(naive.replace(tzinfo=zone))
 
 
 def epoch_ms(value: datetime) -> int:
@@ -126,6 +156,19 @@ def epoch_ms(value: datetime) -> int:
 
 
 def from_epoch_ms(ms: int, zone: tzinfo = UTC) -> datetime:
-    """The aware datetime for an epoch-millisecond count, expressed in ``zone``."""
-    moment = _EPOCH + timedelta(milliseconds=ms)
-    return moment if zone is UTC else moment.astimezone(zone)
+    """The aware datetime for an epoch-millisecond count, expressed in ``zone``.
+
+    An instant whose local time in ``zone`` falls outside years 1-9999 (within a day of the
+    calendar's ends) is expressed in UTC instead; an instant outside the range raises
+    :class:`InvalidInputError`.
+    """
+    try:
+        moment = _EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:
+        raise InvalidInputError(f"time {ms} ms from the epoch is outside years 1-9999") from None
+    if zone is UTC:
+        return moment
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment

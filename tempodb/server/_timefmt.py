@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from tempodb._wire.errors import InvalidInputError
-from tempodb._wire.timestamps import UTC, epoch_ms, from_epoch_ms, parse_timestamp
+from tempodb._wire.timestamps import MAX_MS, MIN_MS, UTC, epoch_ms, from_epoch_ms, parse_timestamp
 
 __all__ = ["format_many", "format_ms", "format_pieces", "parse_many", "parse_ms"]
 
@@ -29,10 +29,16 @@ _EPOCH_DATE = date(1970, 1, 1)
 _CACHE_LIMIT = 65_536  # entries per parse cache: all 60,000 ``:SS.mmmZ`` tails fit
 
 
+# The calendar's first and last days: a time there can leave years 1-9999 through its offset, so
+# it takes the full parser, which refuses such instants (timestamps.check_instant).
+_EDGE_DAYS = frozenset({"0001-01-01", "9999-12-31"})
+
+
 @lru_cache(maxsize=4096)
 def _day_start(text: str) -> int | None:
-    """Epoch ms of UTC midnight of a ``YYYY-MM-DD`` string, or None if it is not a valid date."""
-    if len(text) != 10 or not text.isascii() or text[4] != "-" or text[7] != "-":
+    """Epoch ms of UTC midnight of a ``YYYY-MM-DD`` string, or None if it is not a valid date
+    (or an edge day of the calendar, left to the full parser)."""
+    if len(text) != 10 or not text.isascii() or text[4] != "-" or text[7] != "-" or text in _EDGE_DAYS:
         return None
     try:
         day = date.fromisoformat(text)
@@ -155,7 +161,8 @@ _BLOCK_MS = 900_000
 
 
 def _offset_seconds(ms: int, zone: tzinfo) -> int:
-    offset = from_epoch_ms(ms, zone).utcoffset()
+    # A block's ends may lie past the calendar's ends: the offset there is the one at the end.
+    offset = from_epoch_ms(min(max(ms, MIN_MS), MAX_MS), zone).utcoffset()
     return 0 if offset is None else int(offset.total_seconds())
 
 

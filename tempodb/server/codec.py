@@ -40,6 +40,8 @@ def decode_json(body: bytes) -> Any:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         fail(400, f"the request body is not valid UTF-8 JSON ({exc})")
+    except RecursionError:  # msgspec's depth guard: arrays or objects nested thousands deep
+        fail(400, "the request body nests arrays or objects too deeply: a TempoDB body is at most 3 levels deep")
 
 
 def describe(raw: object) -> str:

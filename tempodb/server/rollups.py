@@ -4,6 +4,12 @@ Buckets are calendar-aligned in the request's zone and labelled by their start (
 ``bucket_bounds``, lives in ``tempodb._wire.intervals``: streaming reads plan windows with it too).
 Empty buckets are omitted.  Sums use ``math.fsum``; ``ss``, the sum of squared deviations from the
 mean, is two-pass: see :func:`_squared_deviations`.
+
+Huge finite values (up to the float maximum, about 1.8e308) never overflow a mean or a standard
+deviation: when a plain sum would leave the float range, the values are summed scaled down by a
+power of two (exactly) and the result scaled back (:func:`_mean`, :func:`_stddev`).  A ``sum``, ``ss``
+or ``stddev`` whose true value is beyond the float range has no JSON number: the server answers it
+as ``null`` (the client reads NaN), the only values of a summary or bucket that can be ``null``.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from collections.abc import Sequence
 from datetime import tzinfo
 
 from tempodb._wire.intervals import Function, Interval, bucket_bounds
+from tempodb._wire.timestamps import MIN_MS
 from tempodb.server.storage import Value
 
 __all__ = ["fold", "rollup", "summarize"]
+
 
 def _squared_deviations(values: Sequence[Value], mean: float) -> float:
     """The sum of ``(v - mean) ** 2`` over ``values``, as the square of their distance to the mean.
@@ -30,12 +38,46 @@ def _squared_deviations(values: Sequence[Value], mean: float) -> float:
         return math.inf
 
 
+def _scaled_sum(values: Sequence[Value]) -> tuple[float, float]:
+    """``(s, scale)`` with the exact-as-possible sum equal to ``s * scale``, ``s`` always finite.
+
+    Scaling by a power of two is exact (bar the last bits of subnormal values, far below the
+    rounding of a total this large), and ``2 ** bit_length(n)`` keeps ``n`` maximal floats in range.
+    """
+    try:
+        return math.fsum(values), 1.0
+    except OverflowError:  # fsum refuses rather than round to infinity
+        k = len(values).bit_length()
+        down = 2.0**-k
+        return math.fsum([v * down for v in values]), 2.0**k
+
+
 def _sum(values: Sequence[Value]) -> float:
     """The exact-as-possible sum; a total beyond the float range is infinite (JSON ``null``)."""
+    total, scale = _scaled_sum(values)
+    return total * scale  # a float product past the range is inf (it does not raise)
+
+
+def _mean(values: Sequence[Value]) -> float:
+    """The mean, finite for any finite values (the sum is divided by the count before scaling back)."""
+    total, scale = _scaled_sum(values)
+    return total / len(values) * scale
+
+
+def _stddev(values: Sequence[Value], mean: float) -> float:
+    """The sample standard deviation, finite for any finite values (the distance is taken scaled)."""
+    n = len(values)
+    if n < 2:
+        return 0.0
     try:
-        return math.fsum(values)
-    except OverflowError:  # fsum refuses rather than round to infinity
-        return math.inf if sum(values) > 0 else -math.inf
+        distance = math.dist(values, [mean] * n)
+    except OverflowError:
+        distance = math.inf
+    if distance != math.inf:
+        return distance / math.sqrt(n - 1)
+    down = 2.0 ** -(n.bit_length() + 1)
+    scaled = math.dist([v * down for v in values], [mean * down] * n)
+    return scaled / math.sqrt(n - 1) / down  # inf only where the true deviation is past the range
 
 
 def fold(function: Function, values: Sequence[Value]) -> Value:
@@ -49,13 +91,12 @@ def fold(function: Function, values: Sequence[Value]) -> Value:
         return float(max(values))
     if function is Function.MIN:
         return float(min(values))
-    mean = _sum(values) / n
+    mean = _mean(values)
     if function is Function.MEAN or function is Function.AVG:
         return mean
-    ss = _squared_deviations(values, mean)
     if function is Function.SS:
-        return ss
-    return math.sqrt(ss / (n - 1)) if n > 1 else 0.0
+        return _squared_deviations(values, mean)
+    return _stddev(values, mean)
 
 
 def rollup(
@@ -69,7 +110,9 @@ def rollup(
         start, end = bucket_bounds(stamps[i], interval, zone)
         # A pathological zone (a day that ends before it starts) must still make progress.
         j = max(bisect_left(stamps, end, i), i + 1)
-        out_t.append(start)
+        # A bucket that begins before year 1 (alignment in a zone far from UTC) is labelled by
+        # the calendar's first instant, the earliest time the wire can carry.
+        out_t.append(max(start, MIN_MS))
         out_v.append(fold(function, values[i:j]))
         i = j
     return out_t, out_v
@@ -80,15 +123,14 @@ def summarize(values: Sequence[Value]) -> dict[str, Value]:
     n = len(values)
     if n == 0:
         return {}
-    total = _sum(values)
-    mean = total / n
-    ss = _squared_deviations(values, mean)
+    total, scale = _scaled_sum(values)
+    mean = total / n * scale
     return {
-        "sum": total,
+        "sum": total * scale,
         "mean": mean,
         "max": float(max(values)),
         "min": float(min(values)),
-        "stddev": math.sqrt(ss / (n - 1)) if n > 1 else 0.0,
-        "ss": ss,
+        "stddev": _stddev(values, mean),
+        "ss": _squared_deviations(values, mean),
         "count": n,
     }

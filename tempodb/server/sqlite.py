@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
 from tempodb.server.secret_hash import hash_secret
@@ -30,7 +31,10 @@ from tempodb.server.storage import (
     SeriesRecord,
 )
 
-__all__ = ["SQLiteStore"]
+__all__ = ["MAX_FILTER_TERMS", "SQLiteStore"]
+
+#: The most tags and attributes (together) one series filter may require.
+MAX_FILTER_TERMS = 10_000
 
 _SCHEMA = """
 -- hash: a salted scrypt record (tempodb.server.secret_hash), never the secret.  Databases made
@@ -71,6 +75,13 @@ CREATE TABLE IF NOT EXISTS points (
     PRIMARY KEY (series, t)
 ) STRICT, WITHOUT ROWID;
 """
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# The sum of an increment, or NULL where SQLite's integer add overflowed (its result is then a REAL).
+_INCREMENT = (
+    "CASE WHEN typeof(CAST(v AS INTEGER) + excluded.v) = 'integer' THEN CAST(v AS INTEGER) + excluded.v END"
+)
 
 
 class SQLiteStore:
@@ -263,12 +274,28 @@ class SQLiteStore:
         if selection.keys:
             clauses.append("s.key IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(list(selection.keys)))
-        for tag in dict.fromkeys(selection.tags):
-            clauses.append("s.sid IN (SELECT series FROM tags WHERE tag = ?)")
-            params.append(tag)
-        for name, value in selection.attributes:
-            clauses.append("s.sid IN (SELECT series FROM attributes WHERE name = ? AND value = ?)")
-            params.extend((name, value))
+        # Every tag and attribute is required: one subquery per kind counts the matches of each series
+        # (a clause per term made SQLite's expression tree too deep past ~1000 terms).
+        tags = list(dict.fromkeys(selection.tags))
+        pairs = list(dict.fromkeys(selection.attributes))
+        if len(tags) + len(pairs) > MAX_FILTER_TERMS:
+            raise InvalidInputError(
+                f"the filter has {len(tags)} tags and {len(pairs)} attributes: at most {MAX_FILTER_TERMS} "
+                "together are supported; select fewer, or filter by id or key"
+            )
+        if tags:
+            clauses.append(
+                "s.sid IN (SELECT series FROM tags WHERE tag IN (SELECT value FROM json_each(?)) "
+                "GROUP BY series HAVING COUNT(*) = ?)"
+            )
+            params.extend((json.dumps(tags), len(tags)))
+        if pairs:
+            # Two pairs with one name cannot both match a series (a name holds one value): no match.
+            clauses.append(
+                "s.sid IN (SELECT a.series FROM attributes a JOIN json_each(?) j "
+                "ON a.name = json_extract(j.value, '$[0]') AND a.value = json_extract(j.value, '$[1]') GROUP BY a.series HAVING COUNT(*) = ?)"
+            )
+            params.extend((json.dumps(pairs), len(pairs)))
         return " AND ".join(clauses), params
 
     def find_series(self, database: str, selection: SeriesFilter) -> list[SeriesRecord]:
@@ -315,17 +342,33 @@ class SQLiteStore:
         return int(row[0])
 
     def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+        """Write (or add) every batch in one transaction.
+
+        An increment whose sum leaves the 64-bit range refuses the whole call with
+        :class:`InvalidInputError` (the server's 400), and nothing is written: SQLite turns an
+        overflowing integer sum into a float, which the ``CASE`` makes NULL, which the ``NOT NULL``
+        column refuses, which rolls the transaction back.
+        """
+        update = _INCREMENT if increment else "excluded.v"
         with self._transaction(write=True) as conn:
             for batch in batches:
                 sid = self._resolve(conn, database, batch)
                 # sid is an integer from our own table, so inlining it is safe; it lets executemany take
                 # the caller's (t, v) tuples as they are, without building a million new tuples.
-                update = "CAST(v AS INTEGER) + excluded.v" if increment else "excluded.v"
-                conn.executemany(
-                    f"INSERT INTO points (series, t, v) VALUES ({sid:d}, ?, ?) "
-                    f"ON CONFLICT (series, t) DO UPDATE SET v = {update}",
-                    batch.points,
-                )
+                try:
+                    conn.executemany(
+                        f"INSERT INTO points (series, t, v) VALUES ({sid:d}, ?, ?) "
+                        f"ON CONFLICT (series, t) DO UPDATE SET v = {update}",
+                        batch.points,
+                    )
+                except sqlite3.IntegrityError:
+                    if not increment:
+                        raise
+                    raise InvalidInputError(
+                        f"an increment of series {batch.series.by} {batch.series.value!r} would take a value past the "
+                        f"64-bit integer range ({_INT64_MIN} to {_INT64_MAX}); nothing was written: "
+                        "increment by a smaller amount, or write the value instead"
+                    ) from None
 
     def _sid(self, conn: sqlite3.Connection, database: str, series_id: str) -> int | None:
         row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tempodb._wire.keys import SeriesRef
+from tempodb._wire.query import SeriesFilter
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.storage import Point, PointBatch, SeriesExistsError, SeriesNotFoundError
 
-__all__ = ["apply", "batches"]
+__all__ = ["apply", "apply_each", "batches"]
 
 
 def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> None:
@@ -23,3 +24,49 @@ def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> None:
 def batches(grouped: dict[SeriesRef, list[Point]]) -> list[PointBatch]:
     """One batch per series reference; missing series are created."""
     return [PointBatch(points, ref, create=True) for ref, points in grouped.items()]
+
+
+def _uncreatable(ref: SeriesRef) -> str:
+    return (
+        f"Series id {ref.value} does not exist and cannot be created: its key {ref.value} belongs to "
+        "another series; name that series by key, or use its id"
+    )
+
+
+def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment: bool) -> dict[SeriesRef, str]:
+    """Write the multi write's groups, refusing only the series that cannot be created.
+
+    An unknown id creates a series with key = id (docs/protocol.md §9.2); where that key is taken,
+    that id's items are refused (returned, with the reason) and the others written.  Such ids are
+    found with two queries before writing; a series created by another request meanwhile is found
+    by the write itself, which is then retried without it (at most once per series reference).
+    """
+    refused: dict[SeriesRef, str] = {}
+    unknown = _unknown_ids(ctx, grouped)
+    if unknown:
+        taken = ctx.store.find_series(ctx.database, SeriesFilter(keys=tuple(ref.value for ref in unknown)))
+        for record in taken:
+            refused[SeriesRef("id", record.key)] = _uncreatable(SeriesRef("id", record.key))
+    for _ in range(len(grouped) + 1):
+        todo = {ref: points for ref, points in grouped.items() if ref not in refused}
+        if not todo:
+            break
+        try:
+            ctx.store.write_points(ctx.database, batches(todo), increment=increment)
+            break
+        except SeriesExistsError as exc:
+            clash = SeriesRef("id", exc.key)
+            if clash not in todo:  # not an id's key = id creation: the old whole-request answer
+                fail(409, str(exc))
+            refused[clash] = _uncreatable(clash)
+        except SeriesNotFoundError:
+            fail(403)
+    return refused
+
+
+def _unknown_ids(ctx: Context, grouped: dict[SeriesRef, list[Point]]) -> list[SeriesRef]:
+    by_id = [ref for ref in grouped if ref.by == "id"]
+    if not by_id:
+        return []
+    known = {r.id for r in ctx.store.find_series(ctx.database, SeriesFilter(ids=tuple(ref.value for ref in by_id)))}
+    return [ref for ref in by_id if ref.value not in known]

@@ -8,7 +8,7 @@ from tempodb._wire.keys import SeriesRef
 from tempodb.server.codec import multistatus_response
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
-from tempodb.server.handlers._writes import apply, batches
+from tempodb.server.handlers._writes import apply_each
 from tempodb.server.storage import Point
 from tempodb.server.validation import item_checker
 
@@ -22,16 +22,21 @@ def write_multi(ctx: Context, *, increment: bool = False) -> Response:
     check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=ctx.now_ms(), by_series=True)
     statuses: list[list[str]] = []
     grouped: dict[SeriesRef, list[Point]] = {}
+    refs: list[SeriesRef | None] = []
     for item in body:
         checked = check(item)
         if isinstance(checked, list):
             statuses.append(checked)
+            refs.append(None)
             continue
         ref, point = checked
         grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
         statuses.append([])
-    if grouped:
-        apply(ctx, batches(grouped), increment=increment)
+        refs.append(ref)
+    refused = apply_each(ctx, grouped, increment=increment) if grouped else {}
+    for index, ref in enumerate(refs):
+        if ref is not None and ref in refused:
+            statuses[index] = [refused[ref]]
     if not any(statuses):
         return Response(200)
     return multistatus_response(statuses)
