@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
+import http.client
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -14,7 +17,8 @@ from datetime import datetime, timezone
 import pytest
 
 import tempodb
-from tempodb.testing import ServerProcess, run_server
+from tempodb.server.handlers.multi import MAX_ITEMS, MAX_REFUSED
+from tempodb.testing import ServerInfo, ServerProcess, run_server
 
 KEY, SECRET = "edge-key", "edge-secret"
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
@@ -183,3 +187,41 @@ def test_connections_past_the_cap_get_503(server: ServerProcess) -> None:
 
 def test_the_server_log_has_no_traceback(server: ServerProcess) -> None:
     assert "Traceback" not in server.log_path.read_text("utf-8", "replace")
+
+
+# --- multi writes: the answer stays proportionate (finding 2) -------------------------------------
+
+
+def post_multi(info: ServerInfo, key: str, items: list[bytes]) -> tuple[int, bytes]:
+    auth = "Basic " + base64.b64encode(f"{key}:s".encode()).decode()
+    body = gzip.compress(b"[" + b",".join(items) + b"]")
+    connection = http.client.HTTPConnection(info.host, info.port, timeout=30)
+    try:
+        connection.request("POST", "/v1/multi/", body, {"Authorization": auth, "Content-Encoding": "gzip"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_multi_body_over_the_item_cap_gets_413_unjudged(tempodb_server: ServerInfo) -> None:
+    status, body = post_multi(tempodb_server, "cap", [b"1"] * (MAX_ITEMS + 1))
+    assert status == 413
+    assert b"send fewer points per request" in body
+    assert len(body) < 200
+
+
+def test_more_bad_items_than_a_207_lists_refuses_the_whole_body(tempodb_server: ServerInfo) -> None:
+    key = tempodb_server.new_credentials()[0]
+    good = b'{"key":"landed","t":"2012-01-01T00:00:00Z","v":1}'
+    status, body = post_multi(tempodb_server, key, [good] + [b"1"] * (MAX_REFUSED + 1))
+    assert status == 400
+    assert b"nothing was written" in body and b"item 1: " in body
+    assert len(body) < 1000
+    # At the limit the 207 still lists each item, and the good one lands.
+    status, body = post_multi(tempodb_server, key, [good] + [b"1"] * MAX_REFUSED)
+    assert status == 207
+    statuses = json.loads(body)["multistatus"]
+    assert [s["status"] for s in statuses] == ["200"] + ["422"] * MAX_REFUSED
+    with tempodb.Client(key, "s", tempodb_server.host, tempodb_server.port, False, retry=False) as c:
+        assert len(c.read_key("landed", T0, T1).data) == 1
