@@ -66,15 +66,18 @@ class OnceInAWhile:
 
 
 class _AcceptErrors(logging.Filter):
-    """asyncio logs a traceback each time accept() fails for want of descriptors (about once a
-    second while it lasts): keep one short line a minute instead."""
+    """asyncio logs a traceback for every accept() that fails for want of descriptors (up to the
+    listen backlog of them each second while it lasts), and at shutdown one more for each accept
+    retry it had scheduled on the closed socket: keep one short line a minute instead."""
 
     def __init__(self) -> None:
         super().__init__()
         self.limiter = OnceInAWhile()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "out of system resource" not in record.getMessage():
+        message = record.getMessage()
+        retry = message.startswith("Exception in callback") and "_start_serving" in message
+        if not retry and "out of system resource" not in message:
             return True
         allowed, held = self.limiter.allow("accept")
         if allowed:

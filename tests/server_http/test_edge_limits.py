@@ -9,10 +9,12 @@ import contextlib
 import gzip
 import http.client
 import json
+import resource
 import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +227,29 @@ def test_more_bad_items_than_a_207_lists_refuses_the_whole_body(tempodb_server: 
     assert [s["status"] for s in statuses] == ["200"] + ["422"] * MAX_REFUSED
     with tempodb.Client(key, "s", tempodb_server.host, tempodb_server.port, False, retry=False) as c:
         assert len(c.read_key("landed", T0, T1).data) == 1
+
+
+# --- running out of descriptors is one log line, not a traceback per accept (finding 5) -----------
+
+
+def test_running_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_path: Path) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(64, hard), hard))  # inherited by the server only
+    try:
+        starting = run_server(tmp_path, credentials={KEY: SECRET}, extra_args=["--max-connections", "500"])
+        running = starting.__enter__()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(80):  # more than the server has descriptors for
+                stack.enter_context(connect(running))
+            time.sleep(1.2)  # asyncio retries accept() once a second while it fails
+        time.sleep(0.5)
+        with client(running) as c:
+            c.get_series()
+    finally:
+        starting.__exit__(None, None, None)
+    log = running.log_path.read_text("utf-8", "replace")  # after the stop: asyncio's retries fire then
+    assert "Traceback" not in log
+    assert log.count("cannot accept connections") == 1, log[-2000:]
