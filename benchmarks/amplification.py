@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import random
 import time
 
 from tempodb._wire.http import Request
@@ -29,6 +30,11 @@ def bodies(limit: int) -> dict[str, bytes]:
     good = b'{"key":"k","v":1}'
     mixed = b"[" + b",".join([bad] * 1000 + [good] * 99_000) + b"]"
     over = b"[" + b",".join([bad] * 1001) + b"]"
+    small = b'{"id":"a","v":1}'
+    floor = b"[" + b",".join([bad] + [small] * ((1 << 20) // (len(small) + 1) - 2)) + b"]"
+    rng = random.Random(11)
+    varied = [b'{"key":"k","v":%d}' % rng.randrange(10**6) for _ in range(99_000)]
+    mixed_varied = b"[" + b",".join([bad] * 1000 + varied) + b"]"
     return {
         "ones (max body)": ones,
         "bad items (max body)": worst,
@@ -36,6 +42,8 @@ def bodies(limit: int) -> dict[str, bytes]:
         "1000 bad items": listed,
         "1000 bad + 99000 good": mixed,
         "1001 bad items": over,
+        "1 bad + good (1 MiB)": floor,
+        "1000 bad + 99000 varied": mixed_varied,
     }
 
 
@@ -51,7 +59,7 @@ def main() -> None:
             response = engine.handle(Request("POST", "http://bench/v1/multi/", AUTH, sent))
             cpu = time.process_time() - started
             print(
-                f"{name:22} {len(raw):>9} B plain, {len(sent):>7} B sent -> {response.status_code}, "
+                f"{name:24} {len(raw):>9} B plain, {len(sent):>7} B sent -> {response.status_code}, "
                 f"{len(response.body):>10} B answer ({len(response.body) / len(sent):8.1f}x sent), "
                 f"{cpu * 1000:7.1f} ms CPU ({cpu * 1e6 / len(sent):7.2f} us per sent byte)"
             )

@@ -253,3 +253,9 @@ def test_running_out_of_descriptors_is_logged_once_and_the_server_recovers(tmp_p
     log = running.log_path.read_text("utf-8", "replace")  # after the stop: asyncio's retries fire then
     assert "Traceback" not in log
     assert log.count("cannot accept connections") == 1, log[-2000:]
+
+
+def test_a_gzip_body_that_inflates_too_far_is_refused_before_decoding(tempodb_server: ServerInfo) -> None:
+    status, body = post_multi(tempodb_server, "bomb", [b'{"key":"k","v":1}'] * 50_000)  # 900 KB from ~2 KB
+    assert status == 413
+    assert b"over the 100x limit" in body and b"send fewer points per request" in body
