@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_HEADER_TIMEOUT", "OnceInAWhile", "default_max_connections", 
 #: Seconds a client has to send a complete request head (request line and headers).
 DEFAULT_HEADER_TIMEOUT = 10.0
 _MAX_CONNECTIONS = 1024
-_SPARE_FILES = 32  # descriptors kept free for the database, logs and the listening socket
+_SPARE_FILES = 64  # descriptors kept free for the database, logs, the listening socket and turned-away connections
 
 log = logging.getLogger("tempodb.server")
 
