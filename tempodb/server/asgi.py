@@ -4,6 +4,7 @@ calls of the sans-IO engine, run in worker threads because the engine blocks on 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,13 @@ from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, text_res
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine
 
-__all__ = ["DEFAULT_MAX_THREADS", "TempoDBApp", "create_app"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_MAX_INFLIGHT_BODY_BYTES",
+    "DEFAULT_MAX_THREADS",
+    "TempoDBApp",
+    "create_app",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,6 +35,14 @@ Send = Callable[[Message], Awaitable[None]]
 # SQLite serialises writers and WAL readers are cheap, so a handful of threads keeps the store busy;
 # more would only queue inside SQLite while holding a request body each in memory.
 DEFAULT_MAX_THREADS = 8
+#: Seconds a request body may take to arrive, from the end of its headers; slower ones get 408.
+DEFAULT_BODY_TIMEOUT = 60.0
+#: Bytes all request bodies being received or handled may hold together; past it new ones get 503
+#: (at least ``max_body_bytes`` when that is larger).
+DEFAULT_MAX_INFLIGHT_BODY_BYTES = 256 * 1024 * 1024
+
+# What a Host header may be: host[:port] (RFC 9110 §7.2), a reg-name or IP literal and digits.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(:[0-9]{0,5})?")
 
 logger = logging.getLogger("tempodb.server")
 
@@ -40,19 +55,71 @@ class _Disconnected(Exception):
     pass
 
 
+class _OverBudget(Exception):
+    pass
+
+
+class _Budget:
+    """The bytes of request body the app holds at once, all requests together.  Used only from the
+    event loop's thread, so plain arithmetic is enough."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> None:
+        if self.used + size > self.limit:
+            raise _OverBudget
+        self.used += size
+
+    def give(self, size: int) -> None:
+        self.used -= size
+
+
+class _Held:
+    """The budget one request holds; given back whole when the request is done."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+        self.size = 0
+
+    def grow_to(self, size: int) -> None:
+        if size > self.size:
+            self.budget.take(size - self.size)
+            self.size = size
+
+    def release(self) -> None:
+        self.budget.give(self.size)
+        self.size = 0
+
+
 class TempoDBApp:
     """An ASGI 3 application serving one engine; it closes the engine at lifespan shutdown."""
 
     def __init__(
-        self, engine: Engine, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_threads: int = DEFAULT_MAX_THREADS
+        self,
+        engine: Engine,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_threads: int = DEFAULT_MAX_THREADS,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        max_inflight_body_bytes: int | None = None,
     ) -> None:
         if max_body_bytes < 0:
             raise ValueError("max_body_bytes must be >= 0")
         if max_threads < 1:
             raise ValueError("max_threads must be >= 1")
+        if not body_timeout > 0:
+            raise ValueError("body_timeout must be > 0")
+        if max_inflight_body_bytes is None:
+            max_inflight_body_bytes = max(DEFAULT_MAX_INFLIGHT_BODY_BYTES, max_body_bytes)
+        if max_inflight_body_bytes < max_body_bytes:
+            raise ValueError("max_inflight_body_bytes must be >= max_body_bytes, or the largest body could never pass")
         self.engine = engine
         self.max_body_bytes = max_body_bytes
         self.max_threads = max_threads
+        self.body_timeout = body_timeout
+        self.budget = _Budget(max_inflight_body_bytes)
         # Created on first use: a limiter belongs to the event loop that runs the app.
         self._limiter: anyio.CapacityLimiter | None = None
         self._close_lock = threading.Lock()
@@ -99,34 +166,69 @@ class TempoDBApp:
             await _send_response(send, response)
 
         try:
-            headers = _headers(scope)
-            declared = headers.get("content-length", "")
-            # Refuse on the declared length before reading anything, so a client that honours
-            # early responses (or waits on Expect: 100-continue) never uploads the body at all.
-            if declared.strip().isdigit() and int(declared) > self.max_body_bytes:
-                await respond(_too_large(self.max_body_bytes))
-                return
-            try:
-                body = await self._read_body(receive)
-            except _TooLarge:
-                await respond(_too_large(self.max_body_bytes))
-                return
-            except _Disconnected:
-                # Half a body is not a request: nothing to apply and nobody to answer.
-                return
-            request = Request(method=scope["method"], url=_url(scope, headers), headers=headers, body=body)
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(self.max_threads)
-            # Not abandoned on cancel: a write that started must finish even if the client went away.
-            response = await anyio.to_thread.run_sync(self.engine.handle, request, limiter=self._limiter)
-            await respond(response)
+            await self._serve(scope, receive, respond)
         except Exception:
             # The Request repr redacts Authorization, and nothing else here carries the secret.
             logger.exception("unhandled error serving %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                await respond(text_response(500, INTERNAL_ERROR))
+                await respond(text_response(500, INTERNAL_ERROR, {"Connection": "close"}))
 
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _serve(self, scope: Scope, receive: Receive, respond: Callable[[Response], Awaitable[None]]) -> None:
+        headers = _headers(scope)
+        host = headers.get("host", "")
+        if not _HOST.fullmatch(host):
+            await respond(text_response(400, f"the Host header must be host[:port], not {host[:100]!r}", _CLOSE))
+            return
+        target = _target(scope)
+        if target is None:
+            await respond(text_response(400, "the request target must be a path such as /v1/series/", _CLOSE))
+            return
+        declared = headers.get("content-length", "").strip()
+        expects_body = (declared not in ("", "0")) or "transfer-encoding" in headers
+        # Refuse on the declared length before reading anything, so a client that honours
+        # early responses (or waits on Expect: 100-continue) never uploads the body at all.
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await respond(_too_large(self.max_body_bytes))
+            return
+        request = Request(method=scope["method"], url=_url(scope, target), headers=headers)
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.max_threads)
+        # Who is asking and for what, before a byte of body is read: a stranger's upload is never held.
+        refused = await anyio.to_thread.run_sync(self.engine.admit, request, limiter=self._limiter)
+        if refused is not None:
+            if expects_body:  # the unread body would otherwise be read and dropped on this connection
+                refused = Response(refused.status_code, {**refused.headers, **_CLOSE}, refused.body)
+            await respond(refused)
+            return
+        held = _Held(self.budget)
+        try:
+            try:
+                if declared.isdigit():
+                    held.grow_to(int(declared))
+                with anyio.fail_after(self.body_timeout):
+                    body = await self._read_body(receive, held)
+            except _TooLarge:
+                await respond(_too_large(self.max_body_bytes))
+                return
+            except _OverBudget:
+                await respond(text_response(503, _BUSY, {"Retry-After": "1", **_CLOSE}))
+                return
+            except TimeoutError:
+                message = f"the request body did not arrive within {self.body_timeout:g} s; send it faster or smaller"
+                await respond(text_response(408, message, _CLOSE))
+                return
+            except _Disconnected:
+                # Half a body is not a request: nothing to apply and nobody to answer.
+                return
+            request = Request(method=request.method, url=request.url, headers=headers, body=body)
+            # Not abandoned on cancel: a write that started must finish even if the client went away.
+            response = await anyio.to_thread.run_sync(self.engine.handle, request, limiter=self._limiter)
+        finally:
+            held.release()
+        await respond(response)
+
+    async def _read_body(self, receive: Receive, held: _Held) -> bytes:
+        """The body; ``held`` grows past the declared length as chunks come (a chunked body)."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -138,6 +240,7 @@ class TempoDBApp:
             if size > self.max_body_bytes:
                 # Stop reading here: the server drops the rest of the upload with the connection.
                 raise _TooLarge
+            held.grow_to(size)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -145,10 +248,23 @@ class TempoDBApp:
 
 
 def create_app(
-    engine: Engine, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_threads: int = DEFAULT_MAX_THREADS
+    engine: Engine,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_threads: int = DEFAULT_MAX_THREADS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    max_inflight_body_bytes: int | None = None,
 ) -> TempoDBApp:
-    """Wrap ``engine`` as an ASGI application; bodies over ``max_body_bytes`` get 413 unread."""
-    return TempoDBApp(engine, max_body_bytes=max_body_bytes, max_threads=max_threads)
+    """Wrap ``engine`` as an ASGI application: requests are admitted (route and credentials) before
+    their body is read; bodies over ``max_body_bytes`` get 413 unread, bodies slower than
+    ``body_timeout`` seconds 408, and bodies past ``max_inflight_body_bytes`` held at once 503."""
+    return TempoDBApp(
+        engine,
+        max_body_bytes=max_body_bytes,
+        max_threads=max_threads,
+        body_timeout=body_timeout,
+        max_inflight_body_bytes=max_inflight_body_bytes,
+    )
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -161,17 +277,31 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-def _url(scope: Scope, headers: dict[str, str]) -> str:
-    scheme = scope.get("scheme", "http")
-    host = headers.get("host", "")
-    if not host:
-        server = scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server else "localhost"
+def _target(scope: Scope) -> str | None:
+    """The path and query the client asked for, or None unless the path is origin-form (``/...``)."""
     raw_path = scope.get("raw_path")
     # raw_path keeps %2F inside series keys; the decoded path would split a key in two.
     path = raw_path.decode("latin-1") if raw_path else quote(scope.get("root_path", "") + scope["path"])
+    if not path.startswith("/") or path.startswith("//"):
+        return None
     query = scope.get("query_string", b"").decode("latin-1")
-    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+    return path + (f"?{query}" if query else "")
+
+
+def _url(scope: Scope, target: str) -> str:
+    # The authority is where the socket listens, never the Host header: the engine routes on the
+    # target alone, and a Host holding "/" or "?" must not be able to become part of the path.
+    server = scope.get("server")
+    if server and server[1] is not None:
+        host = f"[{server[0]}]" if ":" in server[0] else server[0]
+        authority = f"{host}:{server[1]}"
+    else:
+        authority = "localhost"
+    return f"{scope.get('scheme', 'http')}://{authority}{target}"
+
+
+_CLOSE = {"Connection": "close"}
+_BUSY = "the server is holding as many request bodies as it may; retry in a moment"
 
 
 def _too_large(limit: int) -> Response:

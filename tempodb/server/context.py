@@ -14,7 +14,7 @@ from tempodb._wire.query import Query
 from tempodb._wire.timestamps import UTC, get_zone
 from tempodb.server import codec
 from tempodb.server._timefmt import parse_ms
-from tempodb.server.edge import fail, inflate
+from tempodb.server.edge import check_inflation, fail, inflate
 from tempodb.server.storage import SeriesRecord, Store
 
 __all__ = ["Context", "Handler"]
@@ -44,7 +44,10 @@ class Context:
         return int(self._clock() * 1000)
 
     def body_bytes(self) -> bytes:
-        return inflate(self.request, self._max_body)
+        body = inflate(self.request, self._max_body)
+        if body is not self.request.body:  # it was compressed: a bomb stops here, before decoding
+            check_inflation(len(self.request.body), len(body))
+        return body
 
     def body_json(self) -> Any:
         """The decoded body, or :data:`codec.MISSING` when it is empty."""

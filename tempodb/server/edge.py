@@ -30,6 +30,7 @@ __all__ = [
     "Failure",
     "Gate",
     "answer",
+    "check_inflation",
     "check_size",
     "fail",
     "inflate",
@@ -224,6 +225,24 @@ def _gunzip(body: bytes, limit: int) -> bytes:
         out.append(chunk)
         rest = inflater.unused_data
     return b"".join(out)
+
+
+#: A gzip body may inflate at most this many times its sent size (past :data:`INFLATION_FLOOR` bytes).
+#: Point data compresses 15-20x; a far higher ratio is a body built to cost the server, not to carry data.
+MAX_INFLATION = 100
+#: Bodies inflating to at most this many bytes are never refused for their ratio: they cost little.
+INFLATION_FLOOR = 64 << 10
+
+
+def check_inflation(sent: int, inflated: int) -> None:
+    """Fails 413 when a compressed body of ``sent`` bytes inflated to more than :data:`MAX_INFLATION`
+    times that (and past :data:`INFLATION_FLOOR`), before anything decodes what it inflated to."""
+    if inflated > INFLATION_FLOOR and inflated > MAX_INFLATION * max(sent, 1):
+        fail(
+            413,
+            f"the gzip body inflates {inflated // max(sent, 1)}x (from {sent} to {inflated} bytes), over the "
+            f"{MAX_INFLATION}x limit; send fewer points per request",
+        )
 
 
 def _maybe_gzip(request: Request, response: Response) -> Response:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from tempodb._wire.endpoints import ENDPOINTS, allowed_methods, route
+from tempodb._wire.endpoints import ENDPOINTS, Endpoint, Route, allowed_methods, route
 from tempodb._wire.http import Request, Response
 from tempodb._wire.query import Query
 from tempodb.server.context import Context, Handler
-from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Gate, answer, check_size, fail
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Failure, Gate, answer, check_size, fail
 from tempodb.server.handlers import data, increments, multi, series, single
 from tempodb.server.storage import Store
 
@@ -70,7 +70,19 @@ class Engine:
         """Answer one request; never raises."""
         return answer(request, self._dispatch)
 
-    def _dispatch(self, request: Request) -> Response:
+    def admit(self, request: Request) -> Response | None:
+        """The refusal of a request on its head alone (404, 405, 401, 403), or None when it may go on.
+
+        The ASGI front asks this before reading a body, so a stranger cannot make the server hold
+        one; :meth:`handle` checks the same again (the in-process path never calls this)."""
+        try:
+            self._admitted(request)
+        except Failure as failure:
+            return failure.response
+        return None
+
+    def _admitted(self, request: Request) -> tuple[Route, Endpoint, str, str]:
+        """The route, endpoint, database and query text of a request, or the Failure that refuses it."""
         path, _, query_text = request.target.partition("?")
         path = path.split("#", 1)[0]
         try:
@@ -84,7 +96,10 @@ class Engine:
         if endpoint is None:
             allowed = allowed_methods(found.path)
             fail(405, f"method {method} is not allowed on {path}; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
-        database = self._gate.database(request)
+        return found, endpoint, self._gate.database(request), query_text
+
+    def _dispatch(self, request: Request) -> Response:
+        found, endpoint, database, query_text = self._admitted(request)
         check_size(request.body, self._max_body)
         context = Context(
             request, database, Query(query_text), found, store=self.store, clock=self._clock, max_body=self._max_body

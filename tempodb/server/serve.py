@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 import uvicorn.config
 
-from tempodb.server.asgi import TempoDBApp, create_app
+from tempodb.server._connections import (
+    DEFAULT_HEADER_TIMEOUT,
+    default_max_connections,
+    protocol_class,
+    quiet_accept_errors,
+)
+from tempodb.server.asgi import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_INFLIGHT_BODY_BYTES, TempoDBApp, create_app
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 
 if TYPE_CHECKING:
@@ -49,6 +55,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_BODY_BYTES,
         metavar="N",
         help="larger request bodies get 413 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-inflight-body-bytes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="request bodies all requests may hold at once; past it new ones get 503 with Retry-After "
+        f"(default: {DEFAULT_MAX_INFLIGHT_BODY_BYTES}, or --max-body-bytes when larger)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help="a request body must arrive within this long after its headers, or gets 408 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help="a connection that has not sent a complete request head within this long is closed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="an idle connection between requests is closed after this long (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="connections past this many get 503 and are closed (default: 1024, or fewer to fit ulimit -n)",
     )
     parser.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="(default: %(default)s)")
 
@@ -166,7 +208,12 @@ def run(args: argparse.Namespace) -> int:
         engine = _open_engine(args)
     except _CannotServe as exc:
         return _refuse(exc)
-    app = create_app(engine, max_body_bytes=args.max_body_bytes)
+    app = create_app(
+        engine,
+        max_body_bytes=args.max_body_bytes,
+        body_timeout=args.body_timeout,
+        max_inflight_body_bytes=args.max_inflight_body_bytes,
+    )
     try:
         return _serve(app, args)
     except _CannotServe as exc:
@@ -191,8 +238,7 @@ def _open_engine(args: argparse.Namespace) -> Engine:
         raise _CannotServe(str(exc)) from exc
     if args.keyfile and not args.certfile:
         raise _CannotServe("--keyfile needs --certfile")
-    if args.max_body_bytes < 0:
-        raise _CannotServe("--max-body-bytes must be >= 0")
+    _check_limits(args)
     if credentials is None:
         print(
             "tempodb serve: no credentials given: OPEN MODE, any new key is accepted and claimed by the first secret used with it; each key is its own database",
@@ -203,6 +249,19 @@ def _open_engine(args: argparse.Namespace) -> Engine:
         return open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
     except Exception as exc:
         raise _CannotServe(f"cannot open {args.db!r}: {exc}") from exc
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    if args.max_body_bytes < 0:
+        raise _CannotServe("--max-body-bytes must be >= 0")
+    inflight = args.max_inflight_body_bytes
+    if inflight is not None and inflight < args.max_body_bytes:
+        raise _CannotServe("--max-inflight-body-bytes must be >= --max-body-bytes, or the largest body could never pass")
+    for name in ("body_timeout", "header_timeout", "keep_alive_timeout"):
+        if not getattr(args, name) > 0:
+            raise _CannotServe(f"--{name.replace('_', '-')} must be > 0")
+    if args.max_connections is not None and args.max_connections < 1:
+        raise _CannotServe("--max-connections must be >= 1")
 
 
 def _serve(app: TempoDBApp, args: argparse.Namespace) -> int:
@@ -238,7 +297,13 @@ def _uvicorn_config(app: TempoDBApp, args: argparse.Namespace) -> uvicorn.Config
         # The engine sees the connection as it is; forwarded headers are not trusted blindly.
         proxy_headers=False,
         server_header=False,
+        http=protocol_class(
+            header_timeout=args.header_timeout,
+            max_connections=args.max_connections if args.max_connections is not None else default_max_connections(),
+        ),
+        timeout_keep_alive=args.keep_alive_timeout,
     )
+    quiet_accept_errors()
     try:
         # Loading now turns a bad certificate into a clear message instead of a traceback.
         config.load()

@@ -33,6 +33,9 @@ class Recorder:
         self.closed = 0
         self.fail = fail
 
+    def admit(self, request: Request) -> Response | None:
+        return None
+
     def handle(self, request: Request) -> Response:
         if self.fail:
             raise RuntimeError("engine bug")
@@ -83,7 +86,8 @@ async def test_raw_path_and_query_reach_the_engine() -> None:
     app = create_app(engine)  # type: ignore[arg-type]
     status, _, _, _ = await call(app, scope(b"/v1/series/key/a%2Fb%20c/data/", b"start=2012&tag=x+y"), [b""])
     assert status == 200
-    assert engine.requests[0].url == "http://example.test:4242/v1/series/key/a%2Fb%20c/data/?start=2012&tag=x+y"
+    # The authority is the listening socket, not the Host header: the engine routes on the target.
+    assert engine.requests[0].url == "http://127.0.0.1:4242/v1/series/key/a%2Fb%20c/data/?start=2012&tag=x+y"
 
 
 async def test_body_is_collected_from_chunks() -> None:
@@ -106,7 +110,7 @@ async def test_413_and_500_say_what_the_engine_says() -> None:
     engine = open_engine(max_body_bytes=10)
     try:
         auth = [(k.encode(), v.encode()) for k, v in AUTH.items()]
-        _, _, refused_early, _ = await call(create_app(engine, max_body_bytes=10), scope(b"/v1/multi/", method="POST"), [b"x" * 11])
+        _, _, refused_early, _ = await call(create_app(engine, max_body_bytes=10), scope(b"/v1/multi/", method="POST", headers=auth), [b"x" * 11])
         _, _, refused_late, _ = await call(create_app(engine), scope(b"/v1/multi/", method="POST", headers=auth), [b"x" * 11])
         assert refused_early == refused_late == too_large_message(10).encode()
     finally:
