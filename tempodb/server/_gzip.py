@@ -14,9 +14,10 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["compress"]
+__all__ = ["compress", "compress_blocks"]
 
 _SLICE = 4 << 20  # bytes per parallel slice; each restart of the dictionary costs ~0.02% in size
 _WORKERS = min(4, os.cpu_count() or 1)
@@ -49,3 +50,14 @@ def compress(data: bytes, level: int) -> bytes:
     # Header as gzip.compress writes it with mtime=0: no name, XFL 4 = fastest level, OS 3 = Unix.
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00" + (b"\x04" if level == 1 else b"\x00") + b"\x03"
     return b"".join([header, *deflated, struct.pack("<II", crc.result(), len(data) & 0xFFFFFFFF)])
+
+
+def compress_blocks(blocks: Iterable[bytes], level: int) -> Iterator[bytes]:
+    """One gzip member of the concatenated ``blocks``, compressed as they come (nothing kept but
+    zlib's window): each compressed block is yielded when zlib has one to give."""
+    deflater = zlib.compressobj(level, zlib.DEFLATED, 31)
+    for block in blocks:
+        out = deflater.compress(block)
+        if out:
+            yield out
+    yield deflater.flush()

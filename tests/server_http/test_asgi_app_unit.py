@@ -33,7 +33,7 @@ class Recorder:
         self.closed = 0
         self.fail = fail
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request, *, stream: bool = False) -> Response:
         if self.fail:
             raise RuntimeError("engine bug")
         self.requests.append(request)
