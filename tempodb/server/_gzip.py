@@ -56,8 +56,13 @@ def compress_blocks(blocks: Iterable[bytes], level: int) -> Iterator[bytes]:
     """One gzip member of the concatenated ``blocks``, compressed as they come (nothing kept but
     zlib's window): each compressed block is yielded when zlib has one to give."""
     deflater = zlib.compressobj(level, zlib.DEFLATED, 31)
-    for block in blocks:
-        out = deflater.compress(block)
-        if out:
-            yield out
-    yield deflater.flush()
+    try:
+        for block in blocks:
+            out = deflater.compress(block)
+            if out:
+                yield out
+        yield deflater.flush()
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()  # closed early (the client went away): so is what produces the blocks

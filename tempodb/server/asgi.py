@@ -14,7 +14,7 @@ import anyio
 import anyio.to_thread
 
 from tempodb._wire.http import Request, Response, StreamedResponse
-from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, text_response, too_large_message
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, close_blocks, text_response, too_large_message
 
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine
@@ -209,7 +209,5 @@ async def _send_blocks(send: Send, blocks: Iterator[bytes], limiter: anyio.Capac
         await send({"type": "http.response.body", "body": b""})
     finally:
         # Release the read (its SQLite snapshot) however this ended, the client gone included.
-        close = getattr(blocks, "close", None)
-        if close is not None:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(close, limiter=limiter)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(close_blocks, blocks, limiter=limiter)

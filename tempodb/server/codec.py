@@ -4,8 +4,9 @@ points (write bodies and data sets) on fast paths of their own."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -17,6 +18,7 @@ from tempodb.server.storage import Point, SeriesRecord, Value
 
 __all__ = [
     "MISSING",
+    "closing_iter",
     "PointOut",
     "RollupEcho",
     "SingleValue",
@@ -30,6 +32,8 @@ __all__ = [
     "multistatus_response",
     "plain_points",
 ]
+
+_T = TypeVar("_T")
 
 #: What :func:`decode_json` returns for an empty body, and what ``dict.get`` gives for an absent key.
 MISSING: Any = object()
@@ -92,6 +96,18 @@ class SummaryOnly(msgspec.Struct):
     summary: dict[str, Value]
 
 
+@contextmanager
+def closing_iter(items: Iterable[_T]) -> Iterator[Iterator[_T]]:
+    """Iterate ``items``, closing it (a generator) however the iteration ends."""
+    iterator = iter(items)
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
 # -- the data set of a read, in pieces ----------------------------------------------------------
 
 _DATA_LEAD = '},{"t":"'
@@ -125,16 +141,17 @@ def dataset_blocks(
     encode = msgspec.json.encode
     yield b'{"series":%b,"start":%b,"end":%b,"data":[' % (encode(series), encode(start), encode(end))
     first = True
-    for stamps, values in chunks:
-        for low in range(0, len(stamps), _BLOCK):
-            high = min(low + _BLOCK, len(stamps))
-            pieces = [""] * (4 * (high - low))
-            format_pieces(stamps[low:high], zone, pieces, 4, lead=_DATA_LEAD, trail=_DATA_TRAIL)
-            pieces[3::4] = encode(values[low:high]).decode()[1:-1].split(",")
-            if first:
-                pieces[0] = pieces[0][2:]  # the first point has no "}," before it
-                first = False
-            yield "".join(pieces).encode()
+    with closing_iter(chunks) as each_chunk:
+        for stamps, values in each_chunk:
+            for low in range(0, len(stamps), _BLOCK):
+                high = min(low + _BLOCK, len(stamps))
+                pieces = [""] * (4 * (high - low))
+                format_pieces(stamps[low:high], zone, pieces, 4, lead=_DATA_LEAD, trail=_DATA_TRAIL)
+                pieces[3::4] = encode(values[low:high]).decode()[1:-1].split(",")
+                if first:
+                    pieces[0] = pieces[0][2:]  # the first point has no "}," before it
+                    first = False
+                yield "".join(pieces).encode()
     echo, summary = tail()
     yield b'%s],"rollup":%b,"summary":%b}' % (b"" if first else b"}", encode(echo), encode(summary))
 

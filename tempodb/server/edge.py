@@ -6,12 +6,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import itertools
 import logging
 import re
 import threading
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import NoReturn
 
 from tempodb._wire.errors import InvalidInputError
@@ -28,6 +27,7 @@ __all__ = [
     "Gate",
     "answer",
     "check_size",
+    "close_blocks",
     "fail",
     "inflate",
     "text_response",
@@ -162,9 +162,24 @@ def _settle(response: StreamedResponse, stream: bool) -> Response:
         head.append(block)
         size += len(block)
         if size > _STREAM_OVER:
-            blocks = itertools.chain(head, response.blocks)
-            return StreamedResponse(response.status_code, response.headers, blocks=blocks)
+            return StreamedResponse(response.status_code, response.headers, blocks=_resume(head, response.blocks))
     return Response(response.status_code, response.headers, b"".join(head))
+
+
+def _resume(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The blocks read ahead, then the rest; closing it closes the rest (and so the read)."""
+    try:
+        yield from head
+        yield from rest
+    finally:
+        close_blocks(rest)
+
+
+def close_blocks(blocks: Iterator[bytes]) -> None:
+    """End a streamed body early: a generator's ``close`` releases what produces it (a read snapshot)."""
+    close = getattr(blocks, "close", None)
+    if close is not None:
+        close()
 
 
 def _maybe_gzip(request: Request, response: Response) -> Response:

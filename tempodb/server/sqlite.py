@@ -289,9 +289,10 @@ class SQLiteStore:
         return rows
 
     def iter_points(
-        self, database: str, series_id: str, start_ms: int, end_ms: int, chunk: int = _CHUNK
+        self, database: str, series_id: str, start_ms: int, end_ms: int, chunk: int | None = None
     ) -> Iterator[list[Point]]:
         params = (database, series_id, start_ms, end_ms)
+        chunk = chunk or _CHUNK
         if self._shared_lock is not None:
             # One shared in-memory connection: holding its lock while the blocks go out would stall
             # every other request (and could wait on them for a worker thread), so read it at once.

@@ -3,6 +3,7 @@ points to one series or one timestamp's values to many (docs/protocol.md §6.6-6
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from operator import itemgetter
@@ -80,26 +81,29 @@ def _dataset(
 ) -> Iterator[bytes]:
     """One data set's JSON blocks, the points read, rolled up and rendered a chunk at a time."""
     zone = ctx.zone
-    # The summary needs every raw value (its ``ss`` is two-pass): the one thing kept for the whole read.
-    raw_values: list[Value] = []
+    # The summary needs every raw value (its ``ss`` is two-pass): the one thing kept for the whole
+    # read, as doubles (8 bytes a point; every summary figure is computed in doubles anyway).
+    raw_values = array("d")
 
     def chunks() -> Iterator[tuple[list[int], list[Value]]]:
         stamps: list[int] = []
         values: list[Value] = []
-        for rows in ctx.store.iter_points(ctx.database, series.id, start, end):
-            stamps.extend(map(_FIRST, rows))
-            values.extend(map(_SECOND, rows))
-            raw_values.extend(values[len(values) - len(rows) :])
-            del rows  # the row tuples: gone before the JSON is built
-            if interval is None:
-                yield stamps, values
-                stamps, values = [], []
-                continue
-            # Fold every bucket but the last, which may go on in the next chunk.
-            split = bisect_left(stamps, bucket_bounds(stamps[-1], interval, zone)[0])
-            if split:
-                yield rollup(stamps[:split], values[:split], interval, function, zone)
-                del stamps[:split], values[:split]
+        with codec.closing_iter(ctx.store.iter_points(ctx.database, series.id, start, end)) as reads:
+            for rows in reads:
+                stamps.extend(map(_FIRST, rows))
+                fresh = list(map(_SECOND, rows))
+                del rows  # the row tuples: gone before the JSON is built
+                values += fresh
+                raw_values.extend(fresh)
+                if interval is None:
+                    yield stamps, values
+                    stamps, values = [], []
+                    continue
+                # Fold every bucket but the last, which may go on in the next chunk.
+                split = bisect_left(stamps, bucket_bounds(stamps[-1], interval, zone)[0])
+                if split:
+                    yield rollup(stamps[:split], values[:split], interval, function, zone)
+                    del stamps[:split], values[:split]
         if interval is not None and stamps:
             yield rollup(stamps, values, interval, function, zone)
 
