@@ -19,7 +19,7 @@ from tempodb.server.edge import close_blocks
 from tempodb.server.rollups import rollup, summarize
 
 AUTH = {"Authorization": "Basic a2V5OnNlY3JldA=="}
-T0 = 1_352_000_000_000  # 2012-11-04, three days before... and across the US fall-back of 2012-11-04
+T0 = 1_352_000_000_000  # 2012-11-04 03:33Z: the 11 hours of points span Chicago's fall-back (07:00Z)
 N = 5_000
 
 
