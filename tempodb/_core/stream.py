@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from tempodb._core import ops
 from tempodb._core.effects import Operation
@@ -86,8 +86,9 @@ class WindowPlan:
             return begin + max(window // timedelta(milliseconds=1), 1)
         if isinstance(window, int):
             stop = bucket_bounds(begin, interval, self._zone)[1]
-            if interval.unit in _FIXED_UNITS and interval.seconds is not None:
-                # fixed-length buckets (days are not: DST): no need to walk them
+            if interval.unit in _FIXED_UNITS and interval.seconds is not None and isinstance(self._zone, timezone):
+                # a fixed offset: sub-day buckets all last N units, no need to walk them (in a zone
+                # with DST they are on the wall clock, so a bucket around a change is longer or shorter)
                 return stop + (window - 1) * interval.seconds * 1000
             for _ in range(window - 1):
                 stop = bucket_bounds(stop, interval, self._zone)[1]

@@ -7,12 +7,12 @@ never shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgspec
 
-__all__ = ["Request", "Response", "header"]
+__all__ = ["Request", "Response", "StreamedResponse", "header"]
 
 _REDACTED = "[redacted]"
 
@@ -74,3 +74,22 @@ class Response(msgspec.Struct, frozen=True):
     @property
     def text(self) -> str:
         return self.body.decode("utf-8", "replace")
+
+
+class StreamedResponse(Response, frozen=True):
+    """A server-side response whose body is produced block by block (``body`` stays empty).
+
+    Big reads answer with one so the server never holds the whole body: the ASGI front sends the
+    blocks as they come, and everything else (the engine's default, the in-process transport) gets
+    a plain :class:`Response` with the blocks joined.  Iterate ``blocks`` once; closing it early
+    releases what produces it.
+    """
+
+    blocks: Iterator[bytes] = iter(())
+
+    def __repr__(self) -> str:
+        return f"StreamedResponse(status_code={self.status_code}, headers={self.headers!r}, body=<streamed>)"
+
+    def joined(self) -> Response:
+        """The same response with its body in one piece."""
+        return Response(self.status_code, self.headers, b"".join(self.blocks))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 import msgspec
@@ -202,6 +202,8 @@ def auto_interval(start: datetime, end: datetime) -> Interval | None:
 _EPOCH_DATE = date(1970, 1, 1)
 _EPOCH_MONDAY = date(1969, 12, 29)
 _UNIT_MS = {Unit.SECOND: 1000, Unit.MINUTE: 60_000, Unit.HOUR: 3_600_000}
+_DAY_MS = 86_400_000
+_ONE_MS = timedelta(milliseconds=1)
 
 
 @lru_cache(maxsize=256)
@@ -216,11 +218,116 @@ def _month_day(index: int) -> date:
     return date(1970 + year, month + 1, 1)
 
 
+def _offset(t: int, zone: tzinfo) -> int:
+    """The zone's UTC offset in force at instant ``t``, in ms."""
+    offset = from_epoch_ms(t, zone).utcoffset()
+    return 0 if offset is None else offset // _ONE_MS
+
+
+@lru_cache(maxsize=64)
+def _fixed_offset(zone: timezone) -> int:
+    return zone.utcoffset(None) // _ONE_MS
+
+
+@lru_cache(maxsize=4096)
+def _day_offset(day: int, zone: tzinfo) -> int | None:
+    """The offset over UTC day number ``day`` and the first instant of the next, None if it changes."""
+    first = _offset(day * _DAY_MS, zone)
+    return first if _offset((day + 1) * _DAY_MS, zone) == first else None
+
+
+def _steady_offset(lo: int, hi: int, zone: tzinfo) -> int | None:
+    """The offset in force over all of ``[lo, hi]``, or None when it changes there."""
+    if isinstance(zone, timezone):
+        return _fixed_offset(zone)
+    offset = _day_offset(lo // _DAY_MS, zone)
+    for day in range(lo // _DAY_MS + 1, hi // _DAY_MS + 1):
+        if offset is None or _day_offset(day, zone) != offset:
+            return None
+    return offset
+
+
+def _first_change(lo: int, hi: int, zone: tzinfo) -> int:
+    """The first instant in ``(lo, hi]`` whose offset differs from ``lo``'s (``hi``'s differs)."""
+    before = _offset(lo, zone)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _offset(mid, zone) == before:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _edge_at_or_before(t: int, size: int, zone: tzinfo) -> int:
+    """The last instant <= ``t`` at which the wall clock reads a multiple of ``size``."""
+    while True:
+        offset = _offset(t, zone)
+        edge = t - (t + offset) % size
+        if _offset(edge, zone) == offset:
+            return edge
+        # The clock changed after ``edge``: the offset of ``t`` began past it, at a wall time that is
+        # not a multiple (else it would be ``edge``), so the bucket began before that change.
+        t = _first_change(edge, t, zone) - 1
+
+
+def _edge_after(t: int, size: int, zone: tzinfo) -> int:
+    """The first instant > ``t`` at which the wall clock reads a multiple of ``size``."""
+    while True:
+        offset = _offset(t, zone)
+        edge = t + size - (t + offset) % size
+        if _offset(edge, zone) == offset:
+            return edge
+        change = _first_change(t, edge, zone)
+        if (change + _offset(change, zone)) % size == 0:
+            return change  # the clock jumps onto an edge (02:00 -> 03:00 with hour buckets)
+        t = change
+
+
+# The last stretch ``(zone, lo, hi, offset)`` seen with one offset over all of ``[lo, hi]``: a rollup
+# asks for its buckets in order, so most of them fall in the stretch and cost plain arithmetic.
+# (Replaced whole, never mutated: safe to share between threads.)
+_steady: tuple[tzinfo | None, int, int, int] = (None, 0, 0, 0)
+
+
+def _wall_clock_bounds(t: int, size: int, zone: tzinfo) -> tuple[int, int]:
+    """Sub-day buckets: ``[edge, next edge)`` around ``t``, edges where the local clock reads a multiple."""
+    global _steady
+    if isinstance(zone, timezone):
+        start = t - (t + _fixed_offset(zone)) % size
+        return start, start + size
+    steady_zone, lo, hi, offset = _steady
+    if steady_zone is zone and lo <= t <= hi:
+        start = t - (t + offset) % size
+        if lo <= start and start + size <= hi:
+            return start, start + size
+    day = t // _DAY_MS
+    day_offset = _day_offset(day, zone)
+    if day_offset is not None:
+        start = t - (t + day_offset) % size
+        end = start + size
+        if _steady_offset(start, end, zone) == day_offset:
+            lo, hi = min(start, day * _DAY_MS), max(end, (day + 1) * _DAY_MS)
+            if steady_zone is zone and offset == day_offset and _steady[1] <= hi and lo <= _steady[2]:
+                lo, hi = min(lo, _steady[1]), max(hi, _steady[2])  # overlapping stretches: one stretch
+            _steady = (zone, lo, hi, day_offset)
+            return start, end  # no offset change near: plain arithmetic
+    return _edge_at_or_before(t, size, zone), _edge_after(t, size, zone)
+
+
 def bucket_bounds(t: int, interval: Interval, zone: tzinfo) -> tuple[int, int]:
     """The ``[start, end)`` epoch-ms bounds of the rollup bucket holding ``t``, aligned in ``zone``:
 
-    - ``sec``/``min``/``hour``: fixed lengths of N units counted from the instant of local midnight,
-      1970-01-01 (so every bucket lasts exactly N units, also across DST changes);
+    - ``sec``/``min``/``hour``: on the local wall clock.  The edges are the instants at which the
+      clock, in the offset then in force, reads a multiple of N units counted from the wall time
+      1970-01-01 00:00 (so ``1hour`` starts at HH:00 local, ``15min`` at :00/:15/:30/:45, also in
+      Kathmandu at +05:45); each bucket runs from one edge to the next.  When the clock jumps
+      forward over an edge (a DST gap) that edge does not exist and the bucket before it is longer
+      (Lord Howe, +10:30 -> +11: the 01:00 hour bucket lasts 90 min); a jump onto an edge starts a
+      bucket there (Chicago: 01:00 CST, then 03:00 CDT); when the clock falls back, the repeated
+      edges start buckets again (two 01:00 buckets in Chicago, one CDT, one CST, their labels
+      differing in offset).  No gaps, no overlaps, every bucket labelled by a wall-clock edge.
+      Zones are assumed to change offset at most once within a UTC day;
     - ``day``: N local days from local midnight (a 23 h or 25 h DST day is one bucket), from 1970-01-01;
     - ``week``: N weeks starting at local midnight on Monday, counted from Monday 1969-12-29;
     - ``month``/``year``: from local midnight on the first of the month/year, N counted from January 1970.
@@ -228,10 +335,8 @@ def bucket_bounds(t: int, interval: Interval, zone: tzinfo) -> tuple[int, int]:
     n = interval.count
     try:
         unit_ms = _UNIT_MS.get(interval.unit)
-        if unit_ms is not None:
-            size = unit_ms * n
-            start = t - (t - _local_midnight(_EPOCH_DATE, zone)) % size
-            return start, start + size
+        if unit_ms is not None:  # sub-day
+            return _wall_clock_bounds(t, unit_ms * n, zone)
         local = from_epoch_ms(t, zone).date()
         if interval.unit is Unit.DAY or interval.unit is Unit.WEEK:
             days = n if interval.unit is Unit.DAY else 7 * n

@@ -6,15 +6,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
 
-from tempodb._wire.http import Request, Response
-from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, text_response, too_large_message
+from tempodb._wire.http import Request, Response, StreamedResponse
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, close_blocks, text_response, too_large_message
 
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine
@@ -163,7 +164,7 @@ class TempoDBApp:
         async def respond(response: Response) -> None:
             nonlocal started
             started = True
-            await _send_response(send, response)
+            await _send_response(send, response, self._limiter)
 
         try:
             await self._serve(scope, receive, respond)
@@ -222,7 +223,7 @@ class TempoDBApp:
                 return
             request = Request(method=request.method, url=request.url, headers=headers, body=body)
             # Not abandoned on cancel: a write that started must finish even if the client went away.
-            response = await anyio.to_thread.run_sync(self.engine.handle, request, limiter=self._limiter)
+            response = await anyio.to_thread.run_sync(partial(self.engine.handle, request, stream=True), limiter=self._limiter)
         finally:
             held.release()
         await respond(response)
@@ -309,9 +310,34 @@ def _too_large(limit: int) -> Response:
     return text_response(413, too_large_message(limit), {"Connection": "close"})
 
 
-async def _send_response(send: Send, response: Response) -> None:
+async def _send_response(send: Send, response: Response, limiter: anyio.CapacityLimiter | None = None) -> None:
     headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    if isinstance(response, StreamedResponse):
+        # No length up front: the server frames the body itself (chunked on HTTP/1.1).
+        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await _send_blocks(send, response.blocks, limiter)
+        return
     if not any(name == b"content-length" for name, _ in headers):
         headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+async def _send_blocks(send: Send, blocks: Iterator[bytes], limiter: anyio.CapacityLimiter | None) -> None:
+    """Send a streamed body block by block, each produced in a worker thread (it reads SQLite).
+
+    Memory holds one block at a time.  A failure while producing one leaves the body unfinished:
+    the server then drops the connection, so the client sees a broken response, never a short one.
+    """
+    try:
+        while True:
+            block = await anyio.to_thread.run_sync(next, blocks, None, limiter=limiter)
+            if block is None:
+                break
+            if block:
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        # Release the read (its SQLite snapshot) however this ended, the client gone included.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(close_blocks, blocks, limiter=limiter)

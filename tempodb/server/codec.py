@@ -3,8 +3,10 @@ points (write bodies and data sets) on fast paths of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -16,10 +18,12 @@ from tempodb.server.storage import Point, SeriesRecord, Value
 
 __all__ = [
     "MISSING",
+    "closing_iter",
     "PointOut",
     "RollupEcho",
     "SingleValue",
     "SummaryOnly",
+    "dataset_blocks",
     "dataset_json",
     "decode_json",
     "describe",
@@ -28,6 +32,8 @@ __all__ = [
     "multistatus_response",
     "plain_points",
 ]
+
+_T = TypeVar("_T")
 
 #: What :func:`decode_json` returns for an empty body, and what ``dict.get`` gives for an absent key.
 MISSING: Any = object()
@@ -92,6 +98,18 @@ class SummaryOnly(msgspec.Struct):
     summary: dict[str, Value]
 
 
+@contextmanager
+def closing_iter(items: Iterable[_T]) -> Iterator[Iterator[_T]]:
+    """Iterate ``items``, closing it (a generator) however the iteration ends."""
+    iterator = iter(items)
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
 # -- the data set of a read, in pieces ----------------------------------------------------------
 
 _DATA_LEAD = '},{"t":"'
@@ -105,6 +123,17 @@ def dataset_json(
 ) -> list[bytes]:
     """A data set's JSON, in blocks whose join is exactly what msgspec writes for
     ``{"series", "start", "end", "data": [{"t", "v"}, ...], "rollup", "summary"}`` (the 2014 field order).
+    """
+    return list(dataset_blocks(series, start, end, [(stamps, values)], lambda: (echo, summary), zone))
+
+
+def dataset_blocks(
+    series: SeriesRecord, start: str, end: str, chunks: Iterable[tuple[list[int], list[Value]]],
+    tail: Callable[[], tuple[RollupEcho | None, dict[str, Value]]], zone: tzinfo,
+) -> Iterator[bytes]:
+    """:func:`dataset_json` as a generator over the data in ``chunks`` (stamps, values), asking
+    ``tail`` for the rollup echo and the summary once they are all out: the points of a read go out
+    as they are read, and are never all held as JSON.
 
     Reads return millions of points: rather than a struct and a timestamp string per point, a
     point is four pieces joined in C: ``},{"t":"`` + date, ``HH:MM:SS`` and ``.mmmZ","v":`` (shared
@@ -112,17 +141,21 @@ def dataset_json(
     (numbers never contain one).
     """
     encode = msgspec.json.encode
-    blocks = [b'{"series":%b,"start":%b,"end":%b,"data":[' % (encode(series), encode(start), encode(end))]
-    for low in range(0, len(stamps), _BLOCK):
-        high = min(low + _BLOCK, len(stamps))
-        pieces = [""] * (4 * (high - low))
-        format_pieces(stamps[low:high], zone, pieces, 4, lead=_DATA_LEAD, trail=_DATA_TRAIL)
-        pieces[3::4] = encode(values[low:high]).decode()[1:-1].split(",")
-        if low == 0:
-            pieces[0] = pieces[0][2:]  # the first point has no "}," before it
-        blocks.append("".join(pieces).encode())
-    blocks.append(b'%s],"rollup":%b,"summary":%b}' % (b"}" if stamps else b"", encode(echo), encode(summary)))
-    return blocks
+    yield b'{"series":%b,"start":%b,"end":%b,"data":[' % (encode(series), encode(start), encode(end))
+    first = True
+    with closing_iter(chunks) as each_chunk:
+        for stamps, values in each_chunk:
+            for low in range(0, len(stamps), _BLOCK):
+                high = min(low + _BLOCK, len(stamps))
+                pieces = [""] * (4 * (high - low))
+                format_pieces(stamps[low:high], zone, pieces, 4, lead=_DATA_LEAD, trail=_DATA_TRAIL)
+                pieces[3::4] = encode(values[low:high]).decode()[1:-1].split(",")
+                if first:
+                    pieces[0] = pieces[0][2:]  # the first point has no "}," before it
+                    first = False
+                yield "".join(pieces).encode()
+    echo, summary = tail()
+    yield b'%s],"rollup":%b,"summary":%b}' % (b"" if first else b"}", encode(echo), encode(summary))
 
 
 # -- the points of a write, in bulk -------------------------------------------------------------

@@ -13,11 +13,11 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import NoReturn
 
 from tempodb._wire.errors import InvalidInputError
-from tempodb._wire.http import Request, Response, header
+from tempodb._wire.http import Request, Response, StreamedResponse, header
 from tempodb.server import _gzip
 from tempodb.server.secret_hash import hash_secret, verify_secret
 from tempodb.server.storage import Store
@@ -32,6 +32,7 @@ __all__ = [
     "answer",
     "check_inflation",
     "check_size",
+    "close_blocks",
     "fail",
     "inflate",
     "text_response",
@@ -49,6 +50,7 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="TempoDB"'}
 _GZIP_OVER = 1024
 _GZIP_MAGIC = b"\x1f\x8b"
+_STREAM_OVER = 1 << 20  # a body this big is sent as it is produced (and gzipped at level 1)
 _NO_GZIP = re.compile(r"gzip\s*;\s*q=0(\.0*)?(\s|,|$)")
 
 
@@ -76,10 +78,17 @@ def too_large_message(limit: int) -> str:
     return f"request body is over the {limit} byte limit; send fewer points per request"
 
 
-def answer(request: Request, respond: Callable[[Request], Response]) -> Response:
-    """``respond(request)``, with every failure turned into its answer and big JSON gzipped if welcome."""
+def answer(request: Request, respond: Callable[[Request], Response], *, stream: bool = False) -> Response:
+    """``respond(request)``, with every failure turned into its answer and big JSON gzipped if welcome.
+
+    A :class:`StreamedResponse` stays one only with ``stream`` and when its body is big (over
+    ``_STREAM_OVER`` bytes, found by reading that much of it): otherwise its blocks are joined here,
+    so a failure while producing them is still answered, and the bytes are as they always were.
+    """
     try:
         response = respond(request)
+        if isinstance(response, StreamedResponse):
+            response = _settle(response, stream)
     except Failure as failure:
         return failure.response
     except InvalidInputError as exc:
@@ -245,13 +254,56 @@ def check_inflation(sent: int, inflated: int) -> None:
         )
 
 
+def _settle(response: StreamedResponse, stream: bool) -> Response:
+    if not stream:
+        return response.joined()
+    head: list[bytes] = []
+    size = 0
+    for block in response.blocks:
+        head.append(block)
+        size += len(block)
+        if size > _STREAM_OVER:
+            return StreamedResponse(response.status_code, response.headers, blocks=_resume(head, response.blocks))
+    return Response(response.status_code, response.headers, b"".join(head))
+
+
+def _resume(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The blocks read ahead, then the rest; closing it closes the rest (and so the read)."""
+    try:
+        yield from head
+        yield from rest
+    finally:
+        close_blocks(rest)
+
+
+def close_blocks(blocks: Iterator[bytes]) -> None:
+    """End a streamed body early: a generator's ``close`` releases what produces it (a read snapshot)."""
+    close = getattr(blocks, "close", None)
+    if close is not None:
+        close()
+
+
 def _maybe_gzip(request: Request, response: Response) -> Response:
+    if isinstance(response, StreamedResponse):
+        return _maybe_gzip_stream(request, response)
     if len(response.body) <= _GZIP_OVER or response.headers.get("Content-Type") != JSON_TYPE:
         return response
-    accepted = header(request.headers, "Accept-Encoding").lower()
-    if "gzip" not in accepted or _NO_GZIP.search(accepted):
+    if not _wants_gzip(request):
         return response
     # Big bodies get the fastest level: a million points compress 5x even at level 1.
     level = 1 if len(response.body) > 1 << 20 else 6
     headers = {**response.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     return Response(response.status_code, headers, _gzip.compress(response.body, level))
+
+
+def _wants_gzip(request: Request) -> bool:
+    accepted = header(request.headers, "Accept-Encoding").lower()
+    return "gzip" in accepted and not _NO_GZIP.search(accepted)
+
+
+def _maybe_gzip_stream(request: Request, response: StreamedResponse) -> Response:
+    # Streamed bodies are over _STREAM_OVER bytes: the level of big bodies, compressed as they go.
+    if response.headers.get("Content-Type") != JSON_TYPE or not _wants_gzip(request):
+        return response
+    headers = {**response.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return StreamedResponse(response.status_code, headers, blocks=_gzip.compress_blocks(response.blocks, 1))

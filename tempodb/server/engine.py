@@ -66,9 +66,14 @@ class Engine:
         if self._owns_store:
             self.store.close()
 
-    def handle(self, request: Request) -> Response:
-        """Answer one request; never raises."""
-        return answer(request, self._dispatch)
+    def handle(self, request: Request, *, stream: bool = False) -> Response:
+        """Answer one request; never raises.
+
+        With ``stream`` a big read may answer with a :class:`~tempodb._wire.http.StreamedResponse`,
+        whose blocks are produced as they are iterated (and may then raise: the caller aborts the
+        response); otherwise every body is whole.
+        """
+        return answer(request, self._dispatch, stream=stream)
 
     def admit(self, request: Request) -> Response | None:
         """The refusal of a request on its head alone (404, 405, 401, 403), or None when it may go on.

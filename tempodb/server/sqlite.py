@@ -36,6 +36,8 @@ __all__ = ["MAX_FILTER_TERMS", "SQLiteStore"]
 #: The most tags and attributes (together) one series filter may require.
 MAX_FILTER_TERMS = 10_000
 
+_CHUNK = 65_536  # rows a streamed read fetches at a time
+
 _SCHEMA = """
 -- hash: a salted scrypt record (tempodb.server.secret_hash), never the secret.  Databases made
 -- before secrets were hashed have a plain "secret" column instead; opening one migrates it.
@@ -95,6 +97,8 @@ class SQLiteStore:
         self._all_lock = threading.Lock()
         self._closed = False
         self._shared_lock: threading.Lock | None = None
+        self._readers: list[sqlite3.Connection] = []  # idle connections of streamed reads
+        self._readers_lock = threading.Lock()
         if path == ":memory:":
             self._shared_lock = threading.Lock()
             self._shared = self._connect()
@@ -374,14 +378,52 @@ class SQLiteStore:
         row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()
         return None if row is None else int(row[0])
 
+    _READ_POINTS = (
+        "SELECT p.t, p.v FROM points p JOIN series s ON p.series = s.sid "
+        "WHERE s.database = ? AND s.id = ? AND p.t >= ? AND p.t < ? ORDER BY p.t"
+    )
+
     def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
         with self._connection() as conn:
-            rows: list[Point] = conn.execute(
-                "SELECT p.t, p.v FROM points p JOIN series s ON p.series = s.sid "
-                "WHERE s.database = ? AND s.id = ? AND p.t >= ? AND p.t < ? ORDER BY p.t",
-                (database, series_id, start_ms, end_ms),
-            ).fetchall()
+            rows: list[Point] = conn.execute(self._READ_POINTS, (database, series_id, start_ms, end_ms)).fetchall()
         return rows
+
+    def iter_points(
+        self, database: str, series_id: str, start_ms: int, end_ms: int, chunk: int | None = None
+    ) -> Iterator[list[Point]]:
+        params = (database, series_id, start_ms, end_ms)
+        chunk = chunk or _CHUNK
+        if self._shared_lock is not None:
+            # One shared in-memory connection: holding its lock while the blocks go out would stall
+            # every other request (and could wait on them for a worker thread), so read it at once.
+            rows = self.read_points(*params)
+            for low in range(0, len(rows), chunk):
+                yield rows[low : low + chunk]
+            return
+        conn = self._reader()
+        cursor = None
+        try:
+            conn.execute("BEGIN")  # one snapshot for the whole read, however long the sending takes
+            cursor = conn.execute(self._READ_POINTS, params)
+            while rows := cursor.fetchmany(chunk):
+                yield rows
+        finally:
+            try:
+                if cursor is not None:
+                    cursor.close()
+                conn.execute("ROLLBACK")  # a read: nothing to keep
+            except sqlite3.ProgrammingError:
+                pass  # the store was closed meanwhile, and the connection with it: not one to reuse
+            else:
+                with self._readers_lock:
+                    self._readers.append(conn)
+
+    def _reader(self) -> sqlite3.Connection:
+        """A connection of its own for a streamed read: it may move between threads, block by block."""
+        with self._readers_lock:
+            if self._readers:
+                return self._readers.pop()
+        return self._connect()
 
     def delete_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> bool:
         with self._transaction(write=True) as conn:

@@ -6,7 +6,7 @@ Every method takes the database name, which is the API key: databases never see 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import msgspec
@@ -113,6 +113,14 @@ class Store(Protocol):
 
     def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
         """Points with ``start_ms <= t < end_ms``, ordered by t."""
+        ...
+
+    def iter_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> Iterator[list[Point]]:
+        """The points of :meth:`read_points` in chunks, all from one snapshot of the store.
+
+        A generator, so a read of millions of points never holds them all: close it to stop early.
+        It may be resumed from any thread (the server sends a response's blocks from worker threads).
+        """
         ...
 
     def delete_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> bool:

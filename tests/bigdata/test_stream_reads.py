@@ -93,7 +93,7 @@ async def test_empty_range_and_bad_arguments(client: Any) -> None:
         client.stream_key("x", START, END, window=0)
 
 
-ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns"]
+ZONES = ["UTC", "America/New_York", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "Asia/Kathmandu", "Africa/Monrovia"]
 NOMINAL_MS = {
     Unit.SECOND: 1000, Unit.MINUTE: 60_000, Unit.HOUR: 3_600_000, Unit.DAY: 86_400_000,
     Unit.WEEK: 7 * 86_400_000, Unit.MONTH: 28 * 86_400_000, Unit.YEAR: 365 * 86_400_000,
@@ -121,14 +121,15 @@ def test_a_bucket_holds_its_point_and_is_its_own_bucket(t: int, interval: Interv
     length=st.integers(0, 400 * 86_400_000),
     interval=st.sampled_from([None, *INTERVALS]),
     window=st.one_of(st.integers(1, 500), st.integers(1, 90 * 86_400_000).map(lambda ms: timedelta(milliseconds=ms))),
+    zone_name=st.sampled_from(["America/New_York", "Australia/Lord_Howe", "Africa/Monrovia"]),
 )
 def test_windows_tile_the_range_on_bucket_boundaries(
-    start: int, length: int, interval: Interval | None, window: Any
+    start: int, length: int, interval: Interval | None, window: Any, zone_name: str
 ) -> None:
     bucket = 1 if interval is None else NOMINAL_MS[interval.unit] * interval.count
     per_window = window // timedelta(milliseconds=1) if isinstance(window, timedelta) else window * bucket
     assume(length // max(per_window, bucket) < 5_000)
-    zone = ZoneInfo("America/New_York")
+    zone = ZoneInfo(zone_name)
     plan = WindowPlan(start, start + length, window, interval, zone)
     windows = []
     while (w := plan.next()) is not None:

@@ -1,7 +1,8 @@
 """Rollups and summaries checked against an independent reference (plain Python + zoneinfo) on random data.
 
 The reference works point by point with datetimes, following the bucket rules of the API contract:
-minute/hour buckets count N units from local midnight 1970-01-01, day buckets start at local midnights,
+second/minute/hour buckets start where the local wall clock reads a multiple of N units (counted from
+the wall time 1970-01-01 00:00; found by trying wall times in the zone), day buckets start at local midnights,
 month/year buckets at the first of the month/year (N counted from 1970), labels are bucket starts in tz.
 """
 
@@ -23,13 +24,14 @@ from tempodb.server import open_engine
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ZONES = ["UTC", "America/Chicago", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe"]
+ZONES = ["UTC", "America/Chicago", "Europe/London", "Asia/Kolkata", "Australia/Lord_Howe", "Asia/Kathmandu", "Africa/Monrovia"]
 # Instants near DST changes of the zones above (and one plain day), as epoch ms.
 ANCHORS = [
     int((datetime(*parts, tzinfo=UTC) - EPOCH).total_seconds() * 1000)
-    for parts in [(2013, 3, 10, 8), (2013, 11, 3, 7), (2013, 3, 31, 1), (2013, 10, 27, 1), (2013, 4, 6, 15), (2013, 10, 5, 15), (2012, 6, 15, 12)]
+    for parts in [(2013, 3, 10, 8), (2013, 11, 3, 7), (2013, 3, 31, 1), (2013, 10, 27, 1), (2013, 4, 6, 15), (2013, 10, 5, 15), (2012, 6, 15, 12),
+                  (1985, 12, 31, 18, 30), (1972, 1, 7, 0, 44, 30)]
 ]
-UNITS = {"min": "M", "hour": "H", "day": "D", "month": "M", "year": "Y"}
+UNITS = {"sec": "S", "min": "M", "hour": "H", "day": "D", "month": "M", "year": "Y"}
 FUNCTIONS = ["sum", "max", "min", "mean", "avg", "stddev", "count", "ss"]
 
 ENGINE = open_engine()
@@ -62,11 +64,37 @@ def _render(ms: int, zone: Any) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_NEAR = timedelta(hours=3)
+
+
+def _offset(ms: int, zone: Any) -> timedelta:
+    offset = (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _wall_edge(ms: int, step: timedelta, zone: Any) -> int:
+    """The last instant <= ms at which the wall clock in ``zone`` reads a multiple of ``step``."""
+    naive = (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).replace(tzinfo=None)
+    wall = _NAIVE_EPOCH + (naive - _NAIVE_EPOCH) // step * step
+    if _offset(ms - (step + _NEAR) // timedelta(milliseconds=1), zone) == _offset(ms, zone):
+        return _ms(wall.replace(tzinfo=UTC) - _offset(ms, zone))  # no clock change near
+    # Near a change: every wall time that is a multiple, in both folds, if the clock shows it.
+    reach = (step + _NEAR) // step + 1
+    found = []
+    for k in range(-reach, reach + 1):
+        candidate = wall + k * step
+        for fold in (0, 1):
+            instant = candidate.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+            if instant.astimezone(zone).replace(tzinfo=None) == candidate and _ms(instant) <= ms:
+                found.append(_ms(instant))
+    return max(found)
+
+
 def _bucket(ms: int, count: int, unit: str, zone: Any) -> int:
-    if unit in ("min", "hour"):
-        size = count * (60_000 if unit == "min" else 3_600_000)
-        origin = _ms(datetime(1970, 1, 1, tzinfo=zone))
-        return origin + (ms - origin) // size * size
+    if unit in ("sec", "min", "hour"):
+        return _wall_edge(ms, count * timedelta(**{{"sec": "seconds", "min": "minutes", "hour": "hours"}[unit]: 1}), zone)
     local = (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).date()
     if unit == "day":
         days = (local - date(1970, 1, 1)).days
@@ -146,7 +174,7 @@ def test_rollup_matches_reference(
         assert _close(point["v"], value), (point, value)
         assert isinstance(point["v"], int) == (function == "count")
     iso_unit = UNITS[unit]
-    assert got["rollup"] == {"interval": f"P{'T' if unit in ('min', 'hour') else ''}{count}{iso_unit}", "function": function, "tz": zone_name}
+    assert got["rollup"] == {"interval": f"P{'T' if unit in ('sec', 'min', 'hour') else ''}{count}{iso_unit}", "function": function, "tz": zone_name}
     assert (got["start"], got["end"]) == (_render(start, zone), _render(end, zone))
 
     values = [v for _, v in inside]

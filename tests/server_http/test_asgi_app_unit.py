@@ -36,7 +36,7 @@ class Recorder:
     def admit(self, request: Request) -> Response | None:
         return None
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request, *, stream: bool = False) -> Response:
         if self.fail:
             raise RuntimeError("engine bug")
         self.requests.append(request)

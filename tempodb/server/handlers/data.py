@@ -3,21 +3,24 @@ points to one series or one timestamp's values to many (docs/protocol.md §6.6-6
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any
 
-from tempodb._wire.http import Response
-from tempodb._wire.intervals import Function, Interval, auto_interval, parse_function
+from tempodb._wire.http import Response, StreamedResponse
+from tempodb._wire.intervals import Function, Interval, auto_interval, bucket_bounds, parse_function
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import from_epoch_ms
 from tempodb.server import codec
 from tempodb.server._timefmt import format_ms
-from tempodb.server.codec import RollupEcho, SummaryOnly, encoded_json_response, json_response
+from tempodb.server.codec import RollupEcho, SummaryOnly, json_response
 from tempodb.server.context import Context
-from tempodb.server.edge import fail
+from tempodb.server.edge import JSON_TYPE, fail
 from tempodb.server.handlers._writes import apply, batches
 from tempodb.server.rollups import rollup, summarize
-from tempodb.server.storage import Point, PointBatch, SeriesRecord
+from tempodb.server.storage import Point, PointBatch, SeriesRecord, Value
 from tempodb.server.validation import item_checker, problem_text, timestamp
 
 __all__ = ["delete_range", "read_many", "read_series", "summary", "write_bulk", "write_series"]
@@ -31,20 +34,28 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 def read_series(ctx: Context) -> Response:
     start, end = ctx.range()
     interval, function = _rollup_params(ctx, start, end)
-    return encoded_json_response(b"".join(_dataset(ctx, ctx.series(), start, end, interval, function)))
+    return _streamed(_dataset(ctx, ctx.series(), start, end, interval, function))
 
 
 def read_many(ctx: Context) -> Response:
     start, end = ctx.range()
     interval, function = _rollup_params(ctx, start, end)
     found = ctx.store.find_series(ctx.database, ctx.query.series_filter())
-    pieces = [b"["]
-    for index, series in enumerate(found):
-        if index:
-            pieces.append(b",")
-        pieces += _dataset(ctx, series, start, end, interval, function)
-    pieces.append(b"]")
-    return encoded_json_response(b"".join(pieces))
+
+    def blocks() -> Iterator[bytes]:
+        yield b"["
+        for index, series in enumerate(found):
+            if index:
+                yield b","
+            yield from _dataset(ctx, series, start, end, interval, function)
+        yield b"]"
+
+    return _streamed(blocks())
+
+
+def _streamed(blocks: Iterator[bytes]) -> StreamedResponse:
+    # Everything that can refuse the request ran already: what is left reads and renders points.
+    return StreamedResponse(200, {"Content-Type": JSON_TYPE}, blocks=blocks)
 
 
 def summary(ctx: Context) -> Response:
@@ -67,17 +78,40 @@ def _rollup_params(ctx: Context, start: int, end: int) -> tuple[Interval | None,
 
 def _dataset(
     ctx: Context, series: SeriesRecord, start: int, end: int, interval: Interval | None, function: Function
-) -> list[bytes]:
-    rows = ctx.store.read_points(ctx.database, series.id, start, end)
-    stamps, values = list(map(_FIRST, rows)), list(map(_SECOND, rows))
-    del rows  # the row tuples are the bulk of a read's memory: gone before the JSON is built
-    stats = summarize(values)
-    echo = None
-    if interval is not None:
-        stamps, values = rollup(stamps, values, interval, function, ctx.zone)
-        echo = RollupEcho(interval.iso, function.value, ctx.tz_name)
+) -> Iterator[bytes]:
+    """One data set's JSON blocks, the points read, rolled up and rendered a chunk at a time."""
     zone = ctx.zone
-    return codec.dataset_json(series, format_ms(start, zone), format_ms(end, zone), stamps, values, echo, stats, zone)
+    # The summary needs every raw value (its ``ss`` is two-pass): the one thing kept for the whole
+    # read, as doubles (8 bytes a point; every summary figure is computed in doubles anyway).
+    raw_values = array("d")
+
+    def chunks() -> Iterator[tuple[list[int], list[Value]]]:
+        stamps: list[int] = []
+        values: list[Value] = []
+        with codec.closing_iter(ctx.store.iter_points(ctx.database, series.id, start, end)) as reads:
+            for rows in reads:
+                stamps.extend(map(_FIRST, rows))
+                fresh = list(map(_SECOND, rows))
+                del rows  # the row tuples: gone before the JSON is built
+                values += fresh
+                raw_values.extend(fresh)
+                if interval is None:
+                    yield stamps, values
+                    stamps, values = [], []
+                    continue
+                # Fold every bucket but the last, which may go on in the next chunk.
+                split = bisect_left(stamps, bucket_bounds(stamps[-1], interval, zone)[0])
+                if split:
+                    yield rollup(stamps[:split], values[:split], interval, function, zone)
+                    del stamps[:split], values[:split]
+        if interval is not None and stamps:
+            yield rollup(stamps, values, interval, function, zone)
+
+    def tail() -> tuple[RollupEcho | None, dict[str, Value]]:
+        echo = None if interval is None else RollupEcho(interval.iso, function.value, ctx.tz_name)
+        return echo, summarize(raw_values)
+
+    return codec.dataset_blocks(series, format_ms(start, zone), format_ms(end, zone), chunks(), tail, zone)
 
 
 # -- deletes ------------------------------------------------------------------------------------
