@@ -10,9 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+import msgspec
+
 from tempodb._wire.endpoints import ENDPOINTS, allowed_methods, route
 from tempodb._wire.http import Request, Response
+from tempodb._wire.openapi import OPENAPI_PATH, openapi_document
 from tempodb._wire.query import Query
+from tempodb.server import codec
 from tempodb.server.context import Context, Handler
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Gate, answer, check_size, fail
 from tempodb.server.handlers import data, increments, multi, series, single
@@ -61,6 +65,7 @@ class Engine:
         self._max_body = max_body_bytes
         self._clock = clock
         self._owns_store = owns_store
+        self._openapi_json: bytes | None = None
 
     def close(self) -> None:
         if self._owns_store:
@@ -70,9 +75,19 @@ class Engine:
         """Answer one request; never raises."""
         return answer(request, self._dispatch)
 
+    def _openapi(self, method: str) -> Response:
+        """The OpenAPI document of the table (``tempodb._wire.openapi``): public, like a 404's text."""
+        if method != "GET":
+            fail(405, f"method {method} is not allowed on {OPENAPI_PATH}; use GET", {"Allow": "GET"})
+        if self._openapi_json is None:
+            self._openapi_json = msgspec.json.encode(openapi_document())
+        return codec.encoded_json_response(self._openapi_json)
+
     def _dispatch(self, request: Request) -> Response:
         path, _, query_text = request.target.partition("?")
         path = path.split("#", 1)[0]
+        if path.rstrip("/") == OPENAPI_PATH:
+            return self._openapi(request.method.upper())
         try:
             found = route(path)
         except UnicodeDecodeError:
