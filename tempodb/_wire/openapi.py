@@ -4,9 +4,10 @@
 shapes of docs/protocol.md §2, so the document cannot list a call the table does not have, nor miss
 one.  ``tempodb serve`` answers it at ``GET /v1/openapi.json`` (``OPENAPI_PATH``) without credentials.
 
-A ``{series}`` template becomes two paths, ``/series/id/{id}/...`` and ``/series/key/{key}/...``
-(one only where the endpoint names its series by id alone).  ``tz`` is listed on every call because
-every handler reads it (§5.3: the zone of naive timestamps, written points included).
+A ``{series}`` template becomes two paths, ``/series/id/{id}/...`` and ``/series/key/{key}/...``,
+for every call: the server routes both, even where the client names the series by id only.
+``tz`` is listed on every call because every handler reads it (§5.3: the zone of naive
+timestamps, written points included).
 """
 
 from __future__ import annotations
@@ -340,6 +341,8 @@ def _operation(endpoint: Endpoint, by: str | None) -> Schema:
         "responses": responses,
         "x-resend": endpoint.resend.value,
     }
+    if by is not None and by not in endpoint.by:
+        operation["description"] += f" The tempodb client names this series by {' or '.join(endpoint.by)}."
     if endpoint.body is not Body.NONE:
         operation["requestBody"] = {
             "required": endpoint.body is not Body.SERIES_FIELDS,
@@ -351,7 +354,8 @@ def _operation(endpoint: Endpoint, by: str | None) -> Schema:
 def _paths(endpoint: Endpoint) -> list[tuple[str, str | None]]:
     if not endpoint.names_series:
         return [(endpoint.path, None)]
-    return [(endpoint.path.replace(SERIES, f"{by}/{{{by}}}"), by) for by in endpoint.by]
+    # The server routes both forms for every call; ``Endpoint.by`` is how the client names the series.
+    return [(endpoint.path.replace(SERIES, f"{by}/{{{by}}}"), by) for by in ("id", "key")]
 
 
 def openapi_document(server_url: str = "/v1") -> dict[str, Any]:
