@@ -1,0 +1,46 @@
+"""Findings of the fuzzing (issue 11), over a real socket: each request below answered 500 when it
+was found.  Each test asks for the right answer (a 400 that says what to do) and is ``xfail`` until
+its fix lands; ``strict=False`` lets the fix turn it green without editing this file first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tempodb.testing import ServerInfo
+
+YEAR_10000 = "9999-12-31T23:00:00-23:00"  # a valid text whose instant is 10000-01-01T22:00Z
+YEAR_0 = "0001-01-01T00:00:00+23:00"  # a valid text whose instant is in year 0
+
+
+@pytest.fixture
+def api(tempodb_server: ServerInfo, tempodb_credentials: tuple[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=tempodb_server.url, auth=tempodb_credentials, timeout=10) as client:
+        yield client
+
+
+def assert_refused(response: httpx.Response) -> None:
+    assert response.status_code == 400, (response.status_code, response.text)
+    assert response.text
+
+
+@pytest.mark.xfail(strict=False, reason="finding (year-10000 timestamps): an offset that moves the range out of years 1-9999 answers 500")
+@pytest.mark.parametrize("edge", [YEAR_10000, YEAR_0], ids=["year-10000", "year-0"])
+@pytest.mark.parametrize("call", ["data/", "summary/"])
+def test_a_range_outside_years_1_to_9999_is_refused(api: httpx.Client, edge: str, call: str) -> None:
+    api.post("series/key/k/data/", json=[{"t": "2012-01-01T00:00:00Z", "v": 1}])
+    start, end = (edge, "9999-12-31T23:59:59-23:59") if edge == YEAR_10000 else (edge, "0001-01-01T01:00:00+23:00")
+    assert_refused(api.get(f"series/key/k/{call}", params={"start": start, "end": end}))
+
+
+@pytest.mark.xfail(strict=False, reason="finding (year-10000 timestamps): a point outside years 1-9999 is stored, then every single-value read that picks it answers 500")
+@pytest.mark.parametrize(("edge", "direction"), [(YEAR_10000, "after"), (YEAR_0, "before")], ids=["year-10000", "year-0"])
+def test_a_point_outside_years_1_to_9999_is_refused_and_never_poisons_reads(
+    api: httpx.Client, edge: str, direction: str
+) -> None:
+    written = api.post("multi/", json=[{"t": edge, "key": "poison", "v": 1}])
+    read = api.get("series/key/poison/single/", params={"direction": direction})
+    assert read.status_code != 500, read.text
+    assert written.status_code in (207, 400), written.text
