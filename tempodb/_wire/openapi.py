@@ -121,7 +121,10 @@ _SCHEMAS: dict[str, Schema] = {
     "AnswerPoint": {
         "type": "object",
         "required": ["t", "v"],
-        "properties": {"t": _ANSWER_TIMESTAMP, "v": {"type": "number"}},
+        "properties": {
+            "t": _ANSWER_TIMESTAMP,
+            "v": {"type": ["number", "null"], "description": "null where a rollup leaves the float range (as in §2.4)."},
+        },
     },
     "Summary": {
         "type": "object",
