@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import msgspec
 
+from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 
 __all__ = [
@@ -162,8 +163,8 @@ def route(raw_path: str) -> Route | None:
     Matched before percent-decoding, so an escaped ``/`` (``%2F``) never splits a key.  An
     unescaped ``/`` inside a key is accepted only before a known suffix (``key/a/b/data/``, as old
     Node clients sent), so ``key/k1/segment/`` is no endpoint rather than a series ``k1/segment``.
-    Raises ``UnicodeDecodeError`` for a key that is not valid percent-encoded UTF-8, and
-    ``InvalidInputError`` for a key the key rule refuses.
+    Raises ``InvalidInputError`` for a key that is not valid percent-encoded UTF-8 or that the key
+    rule refuses.
     """
     if not raw_path.startswith("/v1/"):
         return None
@@ -184,6 +185,9 @@ def route(raw_path: str) -> Route | None:
         raw = rest[:-1]
         if not raw or ("/" in raw and (by == "id" or template == _S)):
             return None
-        value = unquote(raw, errors="strict") if "%" in raw else raw
+        try:
+            value = unquote(raw, errors="strict") if "%" in raw else raw
+        except UnicodeDecodeError:
+            raise InvalidInputError("the series key in the path is not valid percent-encoded UTF-8") from None
         return Route(template, SeriesRef.named(by, value))
     return None

@@ -10,11 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+import msgspec
+
 from tempodb._wire.endpoints import ENDPOINTS, Endpoint, Route, allowed_methods, route
+from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Request, Response
+from tempodb._wire.openapi import OPENAPI_PATH, openapi_document
 from tempodb._wire.query import Query
+from tempodb.server import codec
 from tempodb.server.context import Context, Handler
-from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Failure, Gate, answer, check_size, fail
+from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Failure, Gate, answer, check_size, fail, text_response
 from tempodb.server.handlers import data, increments, multi, series, single
 from tempodb.server.storage import Store
 
@@ -61,6 +66,7 @@ class Engine:
         self._max_body = max_body_bytes
         self._clock = clock
         self._owns_store = owns_store
+        self._openapi_json: bytes | None = None
 
     def close(self) -> None:
         if self._owns_store:
@@ -80,20 +86,21 @@ class Engine:
 
         The ASGI front asks this before reading a body, so a stranger cannot make the server hold
         one; :meth:`handle` checks the same again (the in-process path never calls this)."""
+        if _is_openapi(request):
+            return None
         try:
             self._admitted(request)
         except Failure as failure:
             return failure.response
+        except InvalidInputError as exc:  # a series key in the path that the key rule refuses
+            return text_response(400, str(exc))
         return None
 
     def _admitted(self, request: Request) -> tuple[Route, Endpoint, str, str]:
         """The route, endpoint, database and query text of a request, or the Failure that refuses it."""
         path, _, query_text = request.target.partition("?")
         path = path.split("#", 1)[0]
-        try:
-            found = route(path)
-        except UnicodeDecodeError:
-            fail(400, "the series key in the path is not valid percent-encoded UTF-8")
+        found = route(path)  # a key the rules refuse: InvalidInputError, answered 400
         if found is None:
             fail(404, f"no such endpoint: {path} (TempoDB v1 paths start with /v1/series/, /v1/data/, /v1/multi/, ...)")
         method = request.method.upper()
@@ -103,10 +110,25 @@ class Engine:
             fail(405, f"method {method} is not allowed on {path}; use {', '.join(allowed)}", {"Allow": ", ".join(allowed)})
         return found, endpoint, self._gate.database(request), query_text
 
+    def _openapi(self, method: str) -> Response:
+        """The OpenAPI document of the table (``tempodb._wire.openapi``): public, like a 404's text."""
+        if method != "GET":
+            fail(405, f"method {method} is not allowed on {OPENAPI_PATH}; use GET", {"Allow": "GET"})
+        if self._openapi_json is None:
+            self._openapi_json = msgspec.json.encode(openapi_document())
+        return codec.encoded_json_response(self._openapi_json)
+
     def _dispatch(self, request: Request) -> Response:
+        if _is_openapi(request):
+            return self._openapi(request.method.upper())
         found, endpoint, database, query_text = self._admitted(request)
         check_size(request.body, self._max_body)
         context = Context(
             request, database, Query(query_text), found, store=self.store, clock=self._clock, max_body=self._max_body
         )
         return self.HANDLERS[endpoint.name](context)
+
+
+def _is_openapi(request: Request) -> bool:
+    """A request for the OpenAPI document: answered before any check, like a 404's text."""
+    return request.target.partition("?")[0].split("#", 1)[0].rstrip("/") == OPENAPI_PATH

@@ -46,9 +46,16 @@ def _call(method: str, target: str, body: str = "") -> Response:
 def _new_series(stored: dict[int, float], zone: Any) -> str:
     key = f"p{next(_KEYS)}"
     assert _call("POST", "/v1/series/", f'{{"key": "{key}"}}').status_code == 200
-    body = "[" + ",".join(f'{{"t":"{_render(t, zone)}","v":{v!r}}}' for t, v in stored.items()) + "]"
+    body = "[" + ",".join(f'{{"t":"{_wire_time(t, zone)}","v":{v!r}}}' for t, v in stored.items()) + "]"
     assert _call("POST", f"/v1/series/key/{key}/data/", body).status_code == 200
     return key
+
+
+def _wire_time(ms: int, zone: Any) -> str:
+    """``ms`` as a client writes it in ``zone``; in UTC where the zone's offset has seconds (Monrovia's
+    -00:44:30 before 1972), which no timestamp on the wire can carry (docs/protocol.md §3.1)."""
+    text = _render(ms, zone)
+    return _render(ms, UTC) if text.count(":") > 3 else text
 
 
 def _zone(name: str) -> Any:

@@ -102,3 +102,12 @@ def test_missing_auth_and_unknown_route(tempodb_server: ServerInfo, api: httpx.C
     assert bare.status_code == 401
     assert "basic" in bare.headers.get("www-authenticate", "").lower()
     assert api.get("no-such-thing/").status_code == 404
+
+
+@pytest.mark.parametrize("segment", ["a%85b", "a%0Ab", "%ff"])
+def test_a_key_the_rules_refuse_is_400_before_the_body(api: httpx.Client, segment: str) -> None:
+    # The ASGI front admits a request on its head (route, credentials) before reading the body: a
+    # key the key rule refuses, or that is not UTF-8, must be a 400 there too, never a 500.
+    response = api.post(f"series/key/{segment}/data/", json=[{"t": T0, "v": 1}])
+    assert response.status_code == 400 and response.text
+    assert api.get(f"series/key/{segment}/").status_code == 400
