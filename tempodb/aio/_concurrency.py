@@ -7,7 +7,6 @@ deadline, a lock, a timer and read-ahead, on anyio (so asyncio and trio alike), 
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -16,7 +15,8 @@ from typing import Any, Generic, TypeVar, cast
 import anyio
 import anyio.abc
 
-from tempodb._core.errors import DeadlineExceededError, InvalidInputError
+from tempodb._core.deadline import DeadlineState
+from tempodb._core.errors import InvalidInputError
 from tempodb._wire.http import Request, Response
 
 __all__ = ["Deadline", "Lock", "Pending", "Prefetcher", "Timer", "guard"]
@@ -132,15 +132,10 @@ class Prefetcher:
             await group.__aexit__(None, None, None)
 
 
-class Deadline:
+class Deadline(DeadlineState):
     """The wall-clock limit of one call (``seconds``, or None for none): ``within()`` bounds the block
     with a cancel scope, so a send that trickles forever or a sleep past the end is cut off, and the
     block raises ``DeadlineExceededError``."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self._end = math.inf
-        self._request: Request | None = None  # the last one sent, for the error
 
     @contextmanager
     def within(self) -> Iterator[None]:
@@ -151,7 +146,7 @@ class Deadline:
         with anyio.CancelScope(deadline=self._end) as scope:
             yield
         if scope.cancelled_caught:
-            raise DeadlineExceededError(self.seconds, self._request)
+            raise self._expired()
 
     async def send(self, transport: Any, request: Request) -> Response:
         self._request = request
@@ -161,5 +156,5 @@ class Deadline:
     async def sleep(self, seconds: float) -> None:
         """Wait before a retry; a wait that would end past the deadline fails now instead."""
         if anyio.current_time() + seconds >= self._end:
-            raise DeadlineExceededError(cast(float, self.seconds), self._request)
+            raise self._expired()
         await anyio.sleep(seconds)

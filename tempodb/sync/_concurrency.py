@@ -8,16 +8,16 @@ closed, garbage-collected, or (the timer) when the main thread ends, so none kee
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from tempodb._core.errors import DeadlineExceededError, TransportError
+from tempodb._core.deadline import DeadlineState
+from tempodb._core.errors import TransportError
 from tempodb._wire.http import Request, Response
 
 __all__ = ["Deadline", "Lock", "Pending", "Prefetcher", "Timer", "guard"]
@@ -105,25 +105,17 @@ class Prefetcher:
         self.halt()
 
 
-class Deadline:
+class Deadline(DeadlineState):
     """The wall-clock limit of one call (``seconds``, or None for none).  A thread cannot be cancelled,
     so each send gets the time left: a transport with ``send_within(request, seconds)`` (httpx, h11)
     stops by then, any other is checked once it returns; a wait past the end fails at once.  Either
     way the call raises ``DeadlineExceededError``."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self._end = math.inf
-        self._request: Request | None = None  # the last one sent, for the error
 
     @contextmanager
     def within(self) -> Iterator[None]:
         if self.seconds is not None:
             self._end = time.monotonic() + self.seconds
         yield
-
-    def _expired(self, request: Request | None) -> DeadlineExceededError:
-        return DeadlineExceededError(cast(float, self.seconds), request or self._request)
 
     def send(self, transport: Any, request: Request) -> Response:
         self._request = request
@@ -147,5 +139,5 @@ class Deadline:
     def sleep(self, seconds: float) -> None:
         """Wait before a retry; a wait that would end past the deadline fails now instead."""
         if time.monotonic() + seconds >= self._end:
-            raise self._expired(None)
+            raise self._expired()
         time.sleep(seconds)
