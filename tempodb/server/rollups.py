@@ -3,11 +3,11 @@
 Buckets are calendar-aligned in the request's zone and labelled by their start (the alignment,
 ``bucket_bounds``, lives in ``tempodb._wire.intervals``: streaming reads plan windows with it too).
 Empty buckets are omitted.  Sums use ``math.fsum``; ``ss``, the sum of squared deviations from the
-mean, is two-pass: see :func:`_squared_deviations`.
+mean, is two-pass: see :func:`_spread`.
 
 Huge finite values (up to the float maximum, about 1.8e308) never overflow a mean or a standard
 deviation: when a plain sum would leave the float range, the values are summed scaled down by a
-power of two (exactly) and the result scaled back (:func:`_mean`, :func:`_stddev`).  A ``sum``, ``ss``
+power of two (exactly) and the result scaled back (:func:`_mean`, :func:`_spread`).  A ``sum``, ``ss``
 or ``stddev`` whose true value is beyond the float range has no JSON number: the server answers it
 as ``null`` (the client reads NaN), the only values of a summary or bucket that can be ``null``.
 """
@@ -26,16 +26,32 @@ from tempodb.server.storage import Value
 __all__ = ["fold", "rollup", "summarize"]
 
 
-def _squared_deviations(values: Sequence[Value], mean: float) -> float:
-    """The sum of ``(v - mean) ** 2`` over ``values``, as the square of their distance to the mean.
+def _spread(values: Sequence[Value], mean: float) -> tuple[float, float]:
+    """``(ss, stddev)``: the sum of ``(v - mean) ** 2`` and the sample standard deviation.
 
-    ``math.dist`` does it in one C pass (3x faster than ``math.fsum`` over a list of squares, and
-    with no such list) and, scaling and accumulating in extended precision, to within a few ulps.
+    ``ss`` is the square of the values' distance to the mean: ``math.dist`` does it in one C pass
+    (3x faster than ``math.fsum`` over a list of squares, and with no such list) and, scaling and
+    accumulating in extended precision, to within a few ulps.  One distance serves both figures.
+    A deviation stays finite for any finite values, even where ``ss`` is past the float range.
     """
+    n = len(values)
     try:
-        return math.dist(values, [mean] * len(values)) ** 2
+        distance = math.dist(values, [mean] * n)
     except OverflowError:
-        return math.inf
+        distance = math.inf
+    try:
+        ss = distance**2
+    except OverflowError:
+        ss = math.inf
+    if n < 2:
+        return ss, 0.0
+    if ss != math.inf:
+        return ss, math.sqrt(ss / (n - 1))
+    if distance != math.inf:
+        return ss, distance / math.sqrt(n - 1)
+    down = 2.0 ** -(n.bit_length() + 1)
+    scaled = math.dist([v * down for v in values], [mean * down] * n)
+    return ss, scaled / math.sqrt(n - 1) / down  # inf only where the true deviation is past the range
 
 
 def _scaled_sum(values: Sequence[Value]) -> tuple[float, float]:
@@ -64,22 +80,6 @@ def _mean(values: Sequence[Value]) -> float:
     return total / len(values) * scale
 
 
-def _stddev(values: Sequence[Value], mean: float) -> float:
-    """The sample standard deviation, finite for any finite values (the distance is taken scaled)."""
-    n = len(values)
-    if n < 2:
-        return 0.0
-    try:
-        distance = math.dist(values, [mean] * n)
-    except OverflowError:
-        distance = math.inf
-    if distance != math.inf:
-        return distance / math.sqrt(n - 1)
-    down = 2.0 ** -(n.bit_length() + 1)
-    scaled = math.dist([v * down for v in values], [mean * down] * n)
-    return scaled / math.sqrt(n - 1) / down  # inf only where the true deviation is past the range
-
-
 def fold(function: Function, values: Sequence[Value]) -> Value:
     """One bucket's value: a float, except ``count`` (an int).  ``values`` must not be empty."""
     n = len(values)
@@ -94,9 +94,8 @@ def fold(function: Function, values: Sequence[Value]) -> Value:
     mean = _mean(values)
     if function is Function.MEAN or function is Function.AVG:
         return mean
-    if function is Function.SS:
-        return _squared_deviations(values, mean)
-    return _stddev(values, mean)
+    ss, stddev = _spread(values, mean)
+    return ss if function is Function.SS else stddev
 
 
 def rollup(
@@ -125,12 +124,13 @@ def summarize(values: Sequence[Value]) -> dict[str, Value]:
         return {}
     total, scale = _scaled_sum(values)
     mean = total / n * scale
+    ss, stddev = _spread(values, mean)
     return {
         "sum": total * scale,
         "mean": mean,
         "max": float(max(values)),
         "min": float(min(values)),
-        "stddev": _stddev(values, mean),
-        "ss": _squared_deviations(values, mean),
+        "stddev": stddev,
+        "ss": ss,
         "count": n,
     }
