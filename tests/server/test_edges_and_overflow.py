@@ -253,12 +253,9 @@ def test_multi_item_whose_id_is_a_taken_key_is_refused_alone(api: Any, target: s
     assert _values(api, "k1") == [5]  # only the item naming k1's real id
 
 
-def test_multi_refusal_found_by_the_write_itself(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A key taken after the pre-check (another request) is found by the write and refused alone."""
-    from tempodb.server.handlers import _writes
-
+def test_multi_refusal_found_by_the_write_itself(api: Any) -> None:
+    """The write itself finds an id whose key = id is taken, and that id alone is refused."""
     api.ok("POST", "/v1/series/", {"key": "k1"})
-    monkeypatch.setattr(_writes, "_unknown_ids", lambda ctx, grouped: [])
     body = [{"t": "2012-01-01T00:00:00Z", "id": "k1", "v": 1}, {"t": "2012-01-01T00:00:00Z", "key": "ok", "v": 2}]
     response = api("POST", "/v1/multi/", body)
     assert response.status_code == 207, response.body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tempodb._wire.keys import SeriesRef
-from tempodb._wire.query import SeriesFilter
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
 from tempodb.server.storage import Point, PointBatch, SeriesExistsError, SeriesNotFoundError
@@ -37,16 +36,11 @@ def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment
     """Write the multi write's groups, refusing only the series that cannot be created.
 
     An unknown id creates a series with key = id (docs/protocol.md §9.2); where that key is taken,
-    that id's items are refused (returned, with the reason) and the others written.  Such ids are
-    found with two queries before writing; a series created by another request meanwhile is found
-    by the write itself, which is then retried without it (at most once per series reference).
+    that id's items are refused (returned, with the reason) and the others written.  The write
+    itself finds such an id (it rolls back whole), and is tried again without it: no query is
+    spent on the common case, where every series can be written.
     """
     refused: dict[SeriesRef, str] = {}
-    unknown = _unknown_ids(ctx, grouped)
-    if unknown:
-        taken = ctx.store.find_series(ctx.database, SeriesFilter(keys=tuple(ref.value for ref in unknown)))
-        for record in taken:
-            refused[SeriesRef("id", record.key)] = _uncreatable(SeriesRef("id", record.key))
     for _ in range(len(grouped) + 1):
         todo = {ref: points for ref, points in grouped.items() if ref not in refused}
         if not todo:
@@ -62,11 +56,3 @@ def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment
         except SeriesNotFoundError:
             fail(403)
     return refused
-
-
-def _unknown_ids(ctx: Context, grouped: dict[SeriesRef, list[Point]]) -> list[SeriesRef]:
-    by_id = [ref for ref in grouped if ref.by == "id"]
-    if not by_id:
-        return []
-    known = {r.id for r in ctx.store.find_series(ctx.database, SeriesFilter(ids=tuple(ref.value for ref in by_id)))}
-    return [ref for ref in by_id if ref.value not in known]
