@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from tempodb._core.errors import InvalidInputError
@@ -27,6 +28,10 @@ TransportT = TypeVar("TransportT")
 
 
 class BaseClient(Generic[TransportT]):
+    #: The transport made when none is given: the httpx one of the client's flavour, built from the
+    #: constructor's ``timeout``, ``verify``, ``pool_connections``, ``pool_maxsize``, ``max_response_bytes``.
+    _default_transport: Callable[..., TransportT]
+
     def __init__(
         self,
         key: str,
@@ -69,17 +74,6 @@ class BaseClient(Generic[TransportT]):
         )  # fmt: skip
         # Open batching writers, closed with the client (weak: an abandoned writer can still warn).
         self._writers: weakref.WeakSet[Any] = weakref.WeakSet()
-
-    def _default_transport(
-        self,
-        *,
-        timeout: Timeout | float | None,
-        verify: Verify,
-        pool_connections: int,
-        pool_maxsize: int,
-        max_response_bytes: int,
-    ) -> TransportT:
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__module__.split('._')[0]}.Client(key={self.key!r}, url={self._session.prefix!r})"

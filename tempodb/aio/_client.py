@@ -26,7 +26,7 @@ from tempodb.aio._concurrency import Deadline
 from tempodb.aio._stream import AsyncPointStream
 from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
-from tempodb.transports._httpx import AsyncHTTPXTransport, Timeout, Verify
+from tempodb.transports._httpx import AsyncHTTPXTransport
 
 __all__ = ["AsyncTransport", "Client"]
 
@@ -72,19 +72,7 @@ class Client(BaseClient[AsyncTransport]):
     or call ``aclose()``.
     """
 
-    def _default_transport(
-        self,
-        *,
-        timeout: Timeout | float | None,
-        verify: Verify,
-        pool_connections: int,
-        pool_maxsize: int,
-        max_response_bytes: int,
-    ) -> AsyncTransport:
-        return AsyncHTTPXTransport(
-            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize,
-            max_response_bytes=max_response_bytes,
-        )  # fmt: skip
+    _default_transport = AsyncHTTPXTransport
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:

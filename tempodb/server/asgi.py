@@ -307,7 +307,7 @@ _BUSY = "the server is holding as many request bodies as it may; retry in a mome
 
 def _too_large(limit: int) -> Response:
     # Connection: close tells the client we will not read the rest of what it is sending.
-    return text_response(413, too_large_message(limit), {"Connection": "close"})
+    return text_response(413, too_large_message(limit), _CLOSE)
 
 
 async def _send_response(send: Send, response: Response, limiter: anyio.CapacityLimiter | None = None) -> None:

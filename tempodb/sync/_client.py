@@ -25,7 +25,7 @@ from tempodb.columnar import Columns, read_columns
 from tempodb.sync._concurrency import Deadline
 from tempodb.sync._stream import PointStream
 from tempodb.sync._writer import Writer, close_writers
-from tempodb.transports._httpx import HTTPXTransport, Timeout, Verify
+from tempodb.transports._httpx import HTTPXTransport
 
 __all__ = ["Client", "SyncTransport"]
 
@@ -70,19 +70,7 @@ class Client(BaseClient[SyncTransport]):
     or call ``close()``.
     """
 
-    def _default_transport(
-        self,
-        *,
-        timeout: Timeout | float | None,
-        verify: Verify,
-        pool_connections: int,
-        pool_maxsize: int,
-        max_response_bytes: int,
-    ) -> SyncTransport:
-        return HTTPXTransport(
-            timeout=timeout, verify=verify, pool_connections=pool_connections, pool_maxsize=pool_maxsize,
-            max_response_bytes=max_response_bytes,
-        )  # fmt: skip
+    _default_transport = HTTPXTransport
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
