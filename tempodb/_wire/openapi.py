@@ -19,6 +19,7 @@ from tempodb._version import __version__
 from tempodb._wire.endpoints import ENDPOINTS, SERIES, Answer, Body, Endpoint, Resend
 from tempodb._wire.intervals import Function
 from tempodb._wire.query import DIRECTIONS
+from tempodb._wire.values import INT64_MAX, INT64_MIN
 
 __all__ = ["OPENAPI_PATH", "ERROR_STATUSES", "openapi_document", "operation_id"]
 
@@ -44,7 +45,7 @@ _TIMESTAMP: Schema = {
 _VALUE: Schema = {
     "description": "A JSON integer in the signed 64-bit range or a finite float; the server also accepts a numeric string (§8.1).",
     "oneOf": [
-        {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
+        {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX},
         {"type": "number"},
         {"type": "string", "pattern": r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"},
     ],

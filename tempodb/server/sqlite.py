@@ -21,6 +21,7 @@ from typing import Any
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
+from tempodb._wire.values import INT64_MAX, INT64_MIN
 from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
     Direction,
@@ -78,8 +79,6 @@ CREATE TABLE IF NOT EXISTS points (
 ) STRICT, WITHOUT ROWID;
 """
 
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 # The sum of an increment, or NULL where SQLite's integer add overflowed (its result is then a REAL).
 _INCREMENT = (
     "CASE WHEN typeof(CAST(v AS INTEGER) + excluded.v) = 'integer' THEN CAST(v AS INTEGER) + excluded.v END"
@@ -370,7 +369,7 @@ class SQLiteStore:
                         raise
                     raise InvalidInputError(
                         f"an increment of series {batch.series.by} {batch.series.value!r} would take a value past the "
-                        f"64-bit integer range ({_INT64_MIN} to {_INT64_MAX}); nothing was written: "
+                        f"64-bit integer range ({INT64_MIN} to {INT64_MAX}); nothing was written: "
                         "increment by a smaller amount, or write the value instead"
                     ) from None
 
