@@ -13,7 +13,7 @@ import msgspec
 from tempodb._wire.http import Response
 from tempodb._wire.values import INT64_MAX, INT64_MIN
 from tempodb.server._timefmt import format_pieces, parse_many
-from tempodb.server.edge import JSON_TYPE, fail
+from tempodb.server.edge import JSON_TYPE, close_blocks, fail
 from tempodb.server.storage import Point, SeriesRecord, Value
 
 __all__ = [
@@ -105,9 +105,7 @@ def closing_iter(items: Iterable[_T]) -> Iterator[Iterator[_T]]:
     try:
         yield iterator
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        close_blocks(iterator)
 
 
 # -- the data set of a read, in pieces ----------------------------------------------------------

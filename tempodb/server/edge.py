@@ -14,7 +14,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Request, Response, StreamedResponse, header
@@ -276,8 +276,8 @@ def _resume(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
         close_blocks(rest)
 
 
-def close_blocks(blocks: Iterator[bytes]) -> None:
-    """End a streamed body early: a generator's ``close`` releases what produces it (a read snapshot)."""
+def close_blocks(blocks: Iterator[Any]) -> None:
+    """End an iteration early: a generator's ``close`` releases what produces it (a read snapshot)."""
     close = getattr(blocks, "close", None)
     if close is not None:
         close()
