@@ -17,10 +17,11 @@ from tempodb._core.session import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_DEADLINE,
     DEFAULT_GZIP_THRESHOLD,
+    DEFAULT_MAX_RESPONSE_BYTES,
     base_url,
     make_session,
 )
-from tempodb.transports._httpx import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Timeout, Verify
+from tempodb.transports._httpx import DEFAULT_TIMEOUT, Timeout, Verify
 
 __all__ = ["BaseClient"]
 

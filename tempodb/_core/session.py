@@ -18,7 +18,7 @@ from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._version import __version__
 from tempodb._wire.http import Request, Response
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_DEADLINE", "DEFAULT_GZIP_THRESHOLD", "Session", "base_url", "call", "make_session"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_DEADLINE", "DEFAULT_GZIP_THRESHOLD", "DEFAULT_MAX_RESPONSE_BYTES", "Session", "base_url", "call", "make_session"]
 
 log = logging.getLogger("tempodb")
 
@@ -26,6 +26,9 @@ DEFAULT_CHUNK_SIZE = 10_000
 DEFAULT_GZIP_THRESHOLD = 64 * 1024
 #: How long one call may take in all, retries and their waits included (seconds).
 DEFAULT_DEADLINE = 300.0
+#: The largest response a transport reads, decompressed: a small gzip answer must not grow into
+#: gigabytes of memory.
+DEFAULT_MAX_RESPONSE_BYTES = 1 << 30
 USER_AGENT = f"tempodb-python/{__version__}"
 
 

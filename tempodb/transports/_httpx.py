@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 
 from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError, ResponseTooLargeError
+from tempodb._core.session import DEFAULT_MAX_RESPONSE_BYTES
 from tempodb._wire.http import Request, Response
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
 
 Timeout = httpx.Timeout
 Verify = bool | str | ssl.SSLContext
@@ -22,8 +23,6 @@ Verify = bool | str | ssl.SSLContext
 #: No call waits forever: 10 s to connect, 60 s between bytes of a response (a 1M-point read takes a
 #: few seconds to render), 60 s to send a body, 10 s for a free pooled connection.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
-#: The largest response read, decompressed: a small gzip answer must not grow into gigabytes of memory.
-DEFAULT_MAX_RESPONSE_BYTES = 1 << 30
 
 
 def _ssl(verify: Verify) -> bool | ssl.SSLContext:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import h11
 
 from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError, ResponseTooLargeError
+from tempodb._core.session import DEFAULT_MAX_RESPONSE_BYTES
 from tempodb._wire.http import Request, Response, header
 
 __all__ = ["H11Transport"]
@@ -23,7 +24,7 @@ __all__ = ["H11Transport"]
 class H11Transport:
     """``send(request) -> Response`` over a kept-alive socket to the request's host and port."""
 
-    def __init__(self, timeout: float = 30.0, max_response_bytes: int = 1 << 30) -> None:
+    def __init__(self, timeout: float = 30.0, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self._end = float("inf")
