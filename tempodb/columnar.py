@@ -22,7 +22,7 @@ from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import DataPoint, DataSet, Rollup, Series
 from tempodb._core.protocol import build_read_one, parse_dataset
 from tempodb._core.session import Session, call
-from tempodb._wire.endpoints import Resend, find
+from tempodb._wire.endpoints import find
 from tempodb._wire.intervals import Function, Interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import Moment, epoch_ms
@@ -123,7 +123,7 @@ def read_columns(
 ) -> Operation[Columns]:  # fmt: skip
     """The operation behind ``client.read_key_columns`` / ``read_id_columns``."""
     request = build_read_one(session, series, start, end, interval, function, tz)
-    response = yield from call(session, request, repeatable=find("read_one").resend is Resend.ALWAYS)
+    response = yield from call(session, request, repeatable=find("read_one").repeatable)
     return parse_columns(response.body, tz)
 
 

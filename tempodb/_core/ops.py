@@ -46,7 +46,7 @@ from tempodb._core.protocol import (
 )
 from tempodb._core.query import Filter
 from tempodb._core.session import Session, call
-from tempodb._wire.endpoints import Answer, Endpoint, Resend, find
+from tempodb._wire.endpoints import Answer, Endpoint, find
 from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval
 from tempodb._wire.keys import SeriesRef
@@ -58,14 +58,10 @@ FunctionArg = str | Function | None
 _OK = PointStatus(200)
 
 
-def _repeatable(endpoint: Endpoint) -> bool:
-    return endpoint.resend is Resend.ALWAYS
-
-
 def _perform(session: Session, name: str, request: Request) -> Operation[Any]:
     """Send the request of the endpoint ``name``, resent as its table entry allows; its parsed answer."""
     endpoint = find(name)
-    response = yield from call(session, request, repeatable=_repeatable(endpoint))
+    response = yield from call(session, request, repeatable=endpoint.repeatable)
     return PARSERS[endpoint.answer](response.body)
 
 
@@ -158,7 +154,7 @@ def _chunked(
     have landed raises the original error.  207 statuses are gathered across chunks.
     """
     size = session.chunk_size
-    repeatable = _repeatable(endpoint)
+    repeatable = endpoint.repeatable
     multistatus = endpoint.answer is Answer.MULTISTATUS
     statuses: list[PointStatus] = []
     refused = False

@@ -87,6 +87,11 @@ class Endpoint(msgspec.Struct, frozen=True):
     by: tuple[str, ...] = ("id", "key")
 
     @property
+    def repeatable(self) -> bool:
+        """Whether the call may be sent again after a failure that leaves its fate unknown."""
+        return self.resend is Resend.ALWAYS
+
+    @property
     def names_series(self) -> bool:
         return SERIES in self.path
 
