@@ -178,8 +178,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         writer = client.writer(max_points=args.batch_size)
         try:
             with writer:
-                for _, point_kind, ts, value, key, series_id in _points(_counted(source, progress), fmt, name, kind):
-                    writer.add(point_kind, ts, value, key=key, id=series_id)
+                for ts, value, key, series_id in _points(_counted(source, progress), fmt, name, kind):
+                    writer.add(kind, ts, value, key=key, id=series_id)
         except TempoDBError as exc:
             sent = writer.stats.sent
             again = "importing the file again is safe" if kind == "write" else (
@@ -192,9 +192,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _points(
     stream: Iterable[str], fmt: str, name: str, kind: Kind
-) -> Iterator[tuple[int, Kind, datetime, int | float, str | None, str | None]]:
-    """``(line, kind, ts, value, key, id)`` for every row, each checked as the writer will check it;
-    a bad row raises ``InvalidInputError`` naming its line."""
+) -> Iterator[tuple[datetime, int | float, str | None, str | None]]:
+    """``(ts, value, key, id)`` for every row, each checked as the writer will check a ``kind``
+    point; a bad row raises ``InvalidInputError`` naming its line."""
     for number, row in _rows(stream, fmt, name):
         try:
             ts = parse_timestamp(str(row["t"]))
@@ -204,7 +204,7 @@ def _points(
             WriterCore.point(kind, ts, value, key, series_id)
         except (KeyError, InvalidInputError, ValueError) as exc:
             raise InvalidInputError(f"{name}:{number}: {exc}") from None
-        yield number, kind, ts, value, key, series_id
+        yield ts, value, key, series_id
 
 
 def _number(text: str) -> int | float:
