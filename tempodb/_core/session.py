@@ -41,9 +41,9 @@ def base_url(host: str, port: int, secure: bool) -> str:
 
 
 class Session:
-    """A client's configuration, fixed at construction: base URL, credentials, retry policy,
-    chunk size, gzip threshold and the deadline of one call.  Immutable, so operations in flight (and a writer's timer
-    thread) can share it safely.  The secret lives only inside the prebuilt auth header.
+    """A client's configuration, fixed at construction: base URL, credentials, retry policy, chunk
+    size, gzip threshold and the deadline of one call.  Immutable, so operations in flight (and a
+    writer's timer thread) can share it safely.  The secret lives only inside the prebuilt auth header.
     """
 
     __slots__ = ("_headers", "chunk_size", "deadline", "gzip_threshold", "key", "prefix", "retry")
