@@ -72,25 +72,19 @@ MODES = [
 ]
 
 
+#: Examples per operation: a quick run every day, a thorough one in CI (which runs slow tests).
+EXAMPLES = [pytest.param(10, id="quick"), pytest.param(100, id="thorough", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("examples", EXAMPLES)
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_generated_requests_get_documented_answers(
-    label: str, mode: GenerationMode, tempodb_server: ServerInfo, session: requests.Session
+    label: str, mode: GenerationMode, examples: int, tempodb_server: ServerInfo, session: requests.Session
 ) -> None:
     if mode is GenerationMode.NEGATIVE and label in NO_NEGATIVE:
         pytest.skip("nothing to break")
-    fuzz(OPERATIONS[label], mode, 10, base_url(tempodb_server), session)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("label", sorted(OPERATIONS))
-def test_many_generated_requests_get_documented_answers(
-    label: str, mode: GenerationMode, tempodb_server: ServerInfo, session: requests.Session
-) -> None:
-    if mode is GenerationMode.NEGATIVE and label in NO_NEGATIVE:
-        pytest.skip("nothing to break")
-    fuzz(OPERATIONS[label], mode, 100, base_url(tempodb_server), session)
+    fuzz(OPERATIONS[label], mode, examples, base_url(tempodb_server), session)
 
 
 def test_every_operation_asks_for_credentials(tempodb_server: ServerInfo) -> None:
