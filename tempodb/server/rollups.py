@@ -32,7 +32,7 @@ def _spread(values: Sequence[Value], mean: float) -> tuple[float, float]:
     ``ss`` is the square of the values' distance to the mean: ``math.dist`` does it in one C pass
     (3x faster than ``math.fsum`` over a list of squares, and with no such list) and, scaling and
     accumulating in extended precision, to within a few ulps.  One distance serves both figures.
-    A deviation stays finite for any finite values, even where ``ss`` is past the float range.
+    The deviation stays finite for any finite values, even where ``ss`` is past the float range.
     """
     n = len(values)
     try:
@@ -45,9 +45,8 @@ def _spread(values: Sequence[Value], mean: float) -> tuple[float, float]:
         ss = math.inf
     if n < 2:
         return ss, 0.0
-    if ss != math.inf:
-        return ss, math.sqrt(ss / (n - 1))
     if distance != math.inf:
+        # From the distance, not from ``ss``: its square may underflow (tiny values) or overflow.
         return ss, distance / math.sqrt(n - 1)
     down = 2.0 ** -(n.bit_length() + 1)
     scaled = math.dist([v * down for v in values], [mean * down] * n)
