@@ -291,7 +291,7 @@ def test_user_agent_version_is_the_package_version() -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        installed = version("tempodb")
+        installed = version("tempodb-revived")
     except PackageNotFoundError:
         pytest.skip("tempodb is not installed as a distribution")
     assert installed == __version__
