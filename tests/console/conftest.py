@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -42,12 +42,17 @@ def under_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
-def missing(what: str) -> None:
+def missing(what: str) -> NoReturn:
     """Skip locally, fail under CI: CI installs the tool, so its absence there is a broken setup."""
-    message = f"{what}; on Debian: apt-get install -y chromium chromium-driver (as root)"
     if under_ci():
-        pytest.fail(message)
-    pytest.skip(message)
+        pytest.fail(what)
+    pytest.skip(what)
+
+
+@pytest.fixture
+def require() -> Callable[[str], NoReturn]:
+    """``require(message)``: skip with that message, or fail under CI (see :func:`missing`)."""
+    return missing
 
 
 def _seed(client: Client) -> None:
@@ -87,7 +92,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        missing(f"the console's browser tests need {CHROMIUM} and {CHROMEDRIVER}")
+        missing(f"the console's browser tests need {CHROMIUM} and {CHROMEDRIVER}: apt-get install -y chromium chromium-driver (as root)")
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service

@@ -13,8 +13,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from tempodb._wire.http import Response
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 __all__ = ["CONSOLE_PREFIX", "SECURITY_HEADERS", "Console"]
 
@@ -72,7 +76,7 @@ class Console:
         if "index.html" not in self._files:
             raise RuntimeError("the console's index.html is missing from the installed package; reinstall tempodb")
 
-    def _load(self, folder: resources.abc.Traversable, prefix: str) -> None:
+    def _load(self, folder: Traversable, prefix: str) -> None:
         for entry in folder.iterdir():
             name = prefix + entry.name
             if entry.is_dir():

@@ -128,11 +128,17 @@ export function timeTicks(start, end, zone, maxTicks = 8) {
   const ticks = [];
   let wall = floorWall(wallClock(start, zone), unit, count);
   let previous = null;
+  const calendar = unit === "day" || unit === "month" || unit === "year";
   for (let guard = 0; guard < 1000; guard++) {
     const t = instantOf(wall, zone);
     if (t > end) break;
-    if (t >= start && t !== previous) ticks.push({ t, label: label(t, previous) });
-    if (t >= start) previous = t;
+    // A clock time the zone skips (a DST gap) gets no tick; a day whose midnight is skipped still
+    // gets one, where that day starts.
+    const exists = calendar || wallClock(t, zone) === wall;
+    if (t >= start && exists && (previous === null || t > previous)) {
+      ticks.push({ t, label: label(t, previous) });
+      previous = t;
+    }
     wall = nextWall(wall, unit, count);
   }
   return ticks;
