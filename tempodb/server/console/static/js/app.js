@@ -170,7 +170,14 @@ function renderSeries() {
 function toggleSeries(key, on) {
   const keys = view.series.filter((k) => k !== key);
   if (on) keys.push(key);
-  setView({ ...view, series: keys });
+  // Edits in the controls not yet shown go along, rather than being reset by the redraw.
+  let base = view;
+  try {
+    base = viewFromControls();
+  } catch {
+    // half-typed controls: keep the view as it is
+  }
+  setView({ ...base, series: keys });
 }
 
 let editing = null;
@@ -468,7 +475,8 @@ function start() {
     showSignedIn(false);
     syncControls();
   }
-  document.documentElement.dataset.ready = "true";
+  // For tests and measurements: when the console was ready, in ms since navigation started.
+  document.documentElement.dataset.readyMs = performance.now().toFixed(1);
 }
 
 start();
