@@ -43,7 +43,7 @@ def browser() -> Iterator[Any]:
         missing("the console's browser tests need selenium (pip install -e '.[test]')")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1200"):
         options.add_argument(argument)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     downloads = OUTPUT / "downloads"

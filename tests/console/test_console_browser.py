@@ -274,7 +274,7 @@ def test_phone_width_in_dark_mode(browser: Any, console_server: ConsoleServer) -
         shot(browser, "12-phone-dark")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
-        browser.set_window_size(1280, 900)
+        browser.set_window_size(1280, 1200)
 
 
 def test_wrong_secret_then_sign_out(browser: Any, console_server: ConsoleServer) -> None:

@@ -76,7 +76,7 @@ export function drawChart(host, { datasets, start, end, zone }, on) {
     "aria-label": `Line chart of ${series.map((s) => s.key).join(", ")}. Drag to zoom, Shift+drag or arrow keys to pan, + and − to zoom.`,
   });
   const grid = el("g", { class: "grid" }, svg);
-  for (const tick of timeTicks(start, end, zone, Math.max(2, Math.floor(plot.w / 110)))) {
+  for (const tick of timeTicks(start, end, zone, Math.max(3, Math.floor(plot.w / 110)))) {
     const px = x(tick.t);
     el("line", { x1: px, x2: px, y1: plot.y, y2: plot.y + plot.h }, grid);
     // Labels near an edge hang inward, so the first and last are never cut off.
