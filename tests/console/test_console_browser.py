@@ -144,6 +144,16 @@ def test_open_a_chart_from_the_list(browser: Any, console_server: ConsoleServer)
     shot(browser, "05-chart-one-day-raw")
 
 
+def test_empty_range_and_unknown_series_say_so(browser: Any, console_server: ConsoleServer) -> None:
+    open_console(browser, console_server, "s=temp.room2&range=day&interval=auto&fn=mean&tz=UTC")
+    assert chart(browser)["state"] == "empty"
+    assert "No points in this range" in by_id(browser, "chart-status").text
+    open_console(browser, console_server, "s=no.such.series&range=day&interval=auto&fn=mean&tz=UTC")
+    assert chart(browser)["state"] == "error"
+    assert 'There is no series "no.such.series"' in by_id(browser, "chart-status").text
+    shot(browser, "05b-unknown-series")
+
+
 def test_a_year_of_hourly_data_is_rolled_up_to_fit(browser: Any, console_server: ConsoleServer) -> None:
     # The view as a link: it reproduces the chart without touching a control.
     open_console(browser, console_server, YEAR_VIEW)

@@ -75,10 +75,11 @@ const STEPS = [
   ["year", 100, 100 * 365 * DAY],
 ];
 
-/** The finest tick step giving at most `maxTicks` ticks over [start, end]. */
+/** The finest tick step giving about `maxTicks` ticks (at most half a tick more) over [start, end]. */
 export function tickStep(start, end, maxTicks) {
   const span = Math.max(end - start, 1);
-  return STEPS.find(([, , ms]) => span / ms <= maxTicks) ?? STEPS[STEPS.length - 1];
+  // The half tick of slack keeps a week on a narrow chart at 2-day ticks rather than one weekly tick.
+  return STEPS.find(([, , ms]) => span / ms <= maxTicks + 0.5) ?? STEPS[STEPS.length - 1];
 }
 
 function floorWall(wall, unit, count) {
