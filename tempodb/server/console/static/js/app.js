@@ -76,7 +76,7 @@ function signOut() {
   drawToken++;
   $("series-list").replaceChildren();
   $("chart").replaceChildren();
-  $("chart").dataset.state = "idle";
+  chartState("idle", "");
   $("legend").replaceChildren();
   $("summary").tBodies[0].replaceChildren();
   $("edit-panel").classList.add("hidden");
@@ -287,6 +287,8 @@ function applyView() {
 
 function chartState(state, text, kind = "") {
   $("chart").dataset.state = state;
+  // The summary only means something next to a chart (or an empty range); the last one stays while loading.
+  $("summary-box").classList.toggle("hidden", state === "idle" || state === "error");
   status("chart-status", text, kind);
 }
 
