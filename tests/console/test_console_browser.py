@@ -317,7 +317,9 @@ def test_the_browser_saw_no_policy_violations_and_record_timings(browser: Any, c
           const t0 = performance.now();
           const n = drawChart(host, { datasets: [{ series: { key: 'raw' }, data: points }],
             start: Date.UTC(2012, 0, 1), end: Date.UTC(2013, 0, 1), zone: 'UTC' }, { zoom() {}, pan() {} });
-          requestAnimationFrame(() => done([n[0], performance.now() - t0]));
+          const took = performance.now() - t0;
+          document.getElementById('chart-status').textContent = `measurement: ${n[0]} raw hourly points drawn by chart.js directly`;
+          requestAnimationFrame(() => done([n[0], took]));
         });
         """,
         points,
