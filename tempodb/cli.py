@@ -47,7 +47,7 @@ def _demo_db() -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tempodb._cli.demo import DEMO_KEY, run_demo
+    from tempodb._cli.demo import DEMO_KEY, console_hint, run_demo
 
     if args.days < 1:
         raise CommandError("--days must be at least 1", 2)
@@ -61,6 +61,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         run_demo(client, out, days=args.days, progress=mode, width=width)
     if target.db is not None and target.db != ":memory:":
         print(f"\nExplore it: {PROG} read {DEMO_KEY} --db {target.db} --start 2012-01-01 --end 2012-01-02", file=out)
+    print("", *console_hint(target, args.days, prog=PROG), sep="\n", file=out)
     return 0
 
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import math
 import random
+import shlex
 from datetime import datetime, timedelta, timezone
 from typing import TextIO
+from urllib.parse import urlencode
 
 from tempodb._cli.chart import line_chart
 from tempodb._cli.progress import Mode, Progress, can_encode
+from tempodb._cli.target import Target
 from tempodb._core.models import DataPoint, Summary
 from tempodb.sync import Client
 
-__all__ = ["DEMO_KEY", "DEMO_START", "demo_day", "run_demo"]
+__all__ = ["DEMO_KEY", "DEMO_START", "console_hint", "demo_day", "run_demo"]
 
 DEMO_KEY = "demo-series"
 DEMO_START = datetime(2012, 1, 1, tzinfo=timezone.utc)  # the seed demo's first day
@@ -84,3 +87,36 @@ def run_demo(client: Client, out: TextIO, *, days: int = 9, progress: Mode = "au
     print(f"\nDaily maximum: {len(daily.data)} points", file=out)
     for point in daily.data:
         print(f"  {point.ts:%Y-%m-%d}  {point.value:8.3f}", file=out)
+
+
+def console_view(days: int) -> str:
+    """The console's URL fragment showing the demo series over the demo's days, in UTC.
+
+    The fields are the console's view state (``tempodb/server/console/static/js/state.js``)."""
+    end = DEMO_START + timedelta(days=days)
+    return urlencode(
+        {"s": DEMO_KEY, "range": "custom", "start": f"{DEMO_START:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}",
+         "interval": "auto", "fn": "mean", "tz": "UTC"},
+        safe=":/",  # readable, and what the browser's URLSearchParams reads back the same
+    )
+
+
+def console_hint(target: Target, days: int, *, prog: str = "tempodb") -> list[str]:
+    """How to look at the demo's data in the web console: the command to run and the URL to open.
+
+    The secret is printed only when it is the embedded default ``local`` (the same for everyone);
+    a secret of the user's own stays theirs to type.
+    """
+    view = console_view(days)
+    secret = "secret local" if target.secret == "local" else "your secret"
+    sign_in = f"and sign in with key {target.key}, {secret}"
+    if target.db is None:
+        scheme = "https" if target.secure else "http"
+        return [f"See it in the web console: open {scheme}://{target.host}:{target.port}/#{view}", f"  {sign_in}"]
+    if target.db == ":memory:":
+        return [f"To see it in the web console, run the demo with a file: {prog} demo --db demo.db"]
+    return [
+        f"See it in the web console: {prog} serve --db {shlex.quote(target.db)}",
+        f"  then open http://127.0.0.1:4242/#{view}",
+        f"  {sign_in}",
+    ]

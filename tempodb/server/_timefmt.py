@@ -130,7 +130,10 @@ _HMS: list[str] = []
 
 def _hms_table() -> list[str]:
     if not _HMS:
-        _HMS.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400))
+        # Built aside, then published by one slice assignment: worker threads share the table, and
+        # extending it in place let another thread index a half-built one (an IndexError, a 500).
+        table = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
+        _HMS[:] = table
     return _HMS
 
 

@@ -15,6 +15,7 @@ import anyio
 import anyio.to_thread
 
 from tempodb._wire.http import Request, Response, StreamedResponse
+from tempodb.server.console import Console
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, INTERNAL_ERROR, close_blocks, text_response, too_large_message
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class TempoDBApp:
         max_threads: int = DEFAULT_MAX_THREADS,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         max_inflight_body_bytes: int | None = None,
+        console: bool = False,
     ) -> None:
         if max_body_bytes < 0:
             raise ValueError("max_body_bytes must be >= 0")
@@ -121,6 +123,8 @@ class TempoDBApp:
         self.max_threads = max_threads
         self.body_timeout = body_timeout
         self.budget = _Budget(max_inflight_body_bytes)
+        # Static files only, answered before the engine sees the request: see tempodb/server/console.
+        self.console = Console() if console else None
         # Created on first use: a limiter belongs to the event loop that runs the app.
         self._limiter: anyio.CapacityLimiter | None = None
         self._close_lock = threading.Lock()
@@ -183,6 +187,10 @@ class TempoDBApp:
         target = _target(scope)
         if target is None:
             await respond(text_response(400, "the request target must be a path such as /v1/series/", _CLOSE))
+            return
+        path = target.partition("?")[0]
+        if self.console is not None and self.console.owns(path):
+            await respond(self.console.answer(scope["method"], path, headers.get("if-none-match", "")))
             return
         declared = headers.get("content-length", "").strip()
         expects_body = (declared not in ("", "0")) or "transfer-encoding" in headers
@@ -255,16 +263,19 @@ def create_app(
     max_threads: int = DEFAULT_MAX_THREADS,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     max_inflight_body_bytes: int | None = None,
+    console: bool = False,
 ) -> TempoDBApp:
     """Wrap ``engine`` as an ASGI application: requests are admitted (route and credentials) before
     their body is read; bodies over ``max_body_bytes`` get 413 unread, bodies slower than
-    ``body_timeout`` seconds 408, and bodies past ``max_inflight_body_bytes`` held at once 503."""
+    ``body_timeout`` seconds 408, and bodies past ``max_inflight_body_bytes`` held at once 503.
+    ``console`` also serves the web console's static files at ``/`` (the API stays at ``/v1/``)."""
     return TempoDBApp(
         engine,
         max_body_bytes=max_body_bytes,
         max_threads=max_threads,
         body_timeout=body_timeout,
         max_inflight_body_bytes=max_inflight_body_bytes,
+        console=console,
     )
 
 

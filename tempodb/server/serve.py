@@ -92,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="connections past this many get 503 and are closed (default: 1024, or fewer to fit ulimit -n)",
     )
+    parser.add_argument(
+        "--no-console", action="store_true", help="serve only the API at /v1/, not the web console at /"
+    )
     parser.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="(default: %(default)s)")
 
 
@@ -213,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         body_timeout=args.body_timeout,
         max_inflight_body_bytes=args.max_inflight_body_bytes,
+        console=not args.no_console,
     )
     try:
         return _serve(app, args)
