@@ -469,12 +469,10 @@ def _point_arrays(ts: Any, values: Any, dropna: bool) -> tuple[Any, Any]:
         stamps = stamps.astype(np.int64).view("datetime64[ms]").astype("datetime64[us]")
     else:
         raise InvalidInputError(f"timestamps must be datetime64 or epoch-ms integers, not {stamps.dtype}")
-    numbers = value_array(values)
+    numbers, missing = value_arrays(values)
     if stamps.shape != numbers.shape or stamps.ndim != 1:
         raise InvalidInputError(f"timestamps {stamps.shape} and values {numbers.shape} must be 1-d and as long")
-    missing = np.isnat(stamps)
-    if numbers.dtype.kind == "f":
-        missing |= np.isnan(numbers)
+    missing = missing | np.isnat(stamps)
     if missing.any():
         if not dropna:
             at = int(np.flatnonzero(missing)[0])
@@ -487,8 +485,24 @@ def _point_arrays(ts: Any, values: Any, dropna: bool) -> tuple[Any, Any]:
     return stamps, numbers
 
 
-def value_array(values: Any) -> Any:
-    """Values as int64 (integers and booleans keep their kind, as the API does) or float64."""
+def value_arrays(values: Any) -> tuple[Any, Any]:
+    """``(values, missing)``: the values of a numpy array, a sequence or a pandas column as int64
+    (integers and booleans keep their kind, as the API does) or float64, and a boolean mask of the
+    missing ones (NaN, or ``pd.NA`` in pandas' nullable columns, which keep their integer kind)."""
+    np = need_numpy()
+    dtype: Any = getattr(values, "dtype", None)
+    if hasattr(dtype, "numpy_dtype"):  # pandas' masked (nullable) Int64/Float64/boolean
+        missing = values.isna().to_numpy()
+        array = _number_array(values.to_numpy(dtype=dtype.numpy_dtype, na_value=0))
+    else:
+        array = _number_array(getattr(values, "to_numpy", lambda: values)())
+        missing = np.zeros(array.shape, dtype=bool)
+    if array.dtype.kind == "f":
+        missing = missing | np.isnan(array)
+    return array, missing
+
+
+def _number_array(values: Any) -> Any:
     np = need_numpy()
     array = np.asarray(values)
     if array.dtype.kind in "iub":
@@ -508,7 +522,7 @@ def points_from_pandas(series: Any, dropna: bool = True, tz: str | None = None) 
     are left out, or with ``dropna=False`` refused with an ``InvalidInputError``.
     """
     index = utc_index(series.index, tz)
-    return points_from_numpy(index, pandas_values(series), dropna)
+    return points_from_numpy(index, series, dropna)
 
 
 def utc_index(index: Any, tz: str | None = None) -> Any:
@@ -528,13 +542,3 @@ def utc_index(index: Any, tz: str | None = None) -> Any:
     if index.tz is not None:
         index = index.tz_convert("UTC").tz_localize(None)
     return index.to_numpy(dtype="datetime64[us]")
-
-
-def pandas_values(column: Any) -> Any:
-    """A pandas column's values as numpy, nullable integers (``Int64``) as float64 with NaN for
-    ``pd.NA`` when some are missing (and as int64 when none are)."""
-    if hasattr(column.dtype, "numpy_dtype"):  # pandas' masked (nullable) Int64/Float64/boolean
-        if column.isna().any():
-            return column.to_numpy(dtype="float64", na_value=float("nan"))
-        return column.to_numpy(dtype=column.dtype.numpy_dtype)
-    return column.to_numpy()

@@ -39,11 +39,10 @@ from tempodb.columnar import (
     Columns,
     need_numpy,
     need_pandas,
-    pandas_values,
     pandas_zone,
     parse_columns_list,
     utc_index,
-    value_array,
+    value_arrays,
 )
 
 __all__ = ["FrameWrite", "Shape", "read_frame_columns", "to_frame"]
@@ -193,8 +192,8 @@ class FrameWrite:
         self._missing: list[Any] = []
         for name in frame.columns:
             self.targets.append(_target(name, keys or {}, ids or {}))
-            values = value_array(pandas_values(frame[name]))
-            missing = np.isnat(self._stamps) | (np.isnan(values) if values.dtype.kind == "f" else False)
+            values, missing = value_arrays(frame[name])
+            missing = missing | np.isnat(self._stamps)
             if not dropna and missing.any():
                 at = int(np.flatnonzero(missing)[0])
                 raise InvalidInputError(
