@@ -164,14 +164,21 @@ def _resolve(layout: Layout, header: list[str] | None, width: int, where: str, s
     return _Columns(time, values, width)
 
 
+def _is_header(cells: list[str], time_column: str | None) -> bool:
+    if time_column is not None and not time_column.isdigit():
+        return True  # a column named: the file must have a header
+    index = int(time_column) - 1 if time_column else 0
+    return index >= len(cells) or not any(ch.isdigit() for ch in cells[index])
+
+
 def read_table(
     lines: Iterable[str], layout: Layout, source: str = "input", series_key: str | None = None
 ) -> Iterator[tuple[str, DataPoint]]:
     """``(series key, point)`` for every value of every row, checked as it is read: the first bad
     line raises ``InvalidInputError`` naming ``source`` and the line number.
 
-    The first non-blank line is a header if its first cell has no digit (or it names the
-    ``--time-column``).  Blank lines and lines
+    The first non-blank line is a header if its time cell has no digit, or the time column is
+    given by name.  Blank lines and lines
     starting with ``#`` are skipped, and so are empty value cells (a missing value).  ``series_key``
     is ``{key}`` in the key template (one value column: the series itself).
     """
@@ -183,8 +190,8 @@ def read_table(
         if not any(cells) or cells[0].startswith("#"):
             continue
         if columns is None:
-            header = [layout.rename.get(cell, cell) for cell in cells]
-            if not any(ch.isdigit() for ch in cells[0]) or layout.time_column in header:
+            if _is_header(cells, layout.time_column):
+                header = [layout.rename.get(cell, cell) for cell in cells]
                 columns = _resolve(layout, header, len(cells), where, series_key)
                 continue
             columns = _resolve(layout, None, len(cells), where, series_key)
