@@ -13,7 +13,6 @@ from tempodb._cli.csvio import TimeReader
 from tempodb.cli import main
 
 UTC = timezone.utc
-START, END = ["--start", "1969-01-01", "--end", "2030-01-01", "--interval", "raw"], None
 # seattle-temps.csv's shape: a slashed date and time, no zone
 TEMPS = "date,temp\n2010/01/01 00:00,39.4\n2010/01/01 01:00,39.2\n2010/01/01 02:00,39.0\n"
 # seattle-weather.csv's shape: six columns, one of them text, a missing value
@@ -59,7 +58,7 @@ def test_a_wide_file_writes_a_series_per_value_column(tmp_path: Path, capsys: py
     assert main(argv) == 2  # column 6 is text: named with its line, nothing written
     assert capsys.readouterr().err == f"tempodb: error: {path}, line 2: invalid value 'drizzle': expected a finite number\n"
     assert not (tmp_path / "t.db").exists() or _series(db) == []
-    assert main(argv[:-4] + ["--db", db]) == 0
+    assert main([*argv[:-4], "--db", db]) == 0
     assert "wrote 5 points to 'seattle.temp_max', 'seattle.temp_min'" in capsys.readouterr().err
     assert [v for _, v in _points(db, "seattle.temp_max")] == [12.8, 10.6, 11.7]
     assert [v for _, v in _points(db, "seattle.temp_min")] == [5.0, 2.8]  # the empty cell is a missing value
