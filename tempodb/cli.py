@@ -15,12 +15,13 @@ import msgspec
 
 from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
 from tempodb._cli.csvio import add_layout_arguments, layout_from_args, parse_series, write_csv
-from tempodb._cli.progress import Mode, Progress
+from tempodb._cli.progress import Mode, Progress, can_encode
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._cli.transfer import add_transfer_commands
 from tempodb._core.errors import BadRequestError, TempoDBError
-from tempodb._core.models import DataPoint, Series
+from tempodb._core.models import DataPoint, DataSet, Series
 from tempodb._version import __version__
+from tempodb.chart import chart
 from tempodb.server import serve
 
 __all__ = ["main"]
@@ -108,12 +109,26 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 def cmd_read(args: argparse.Namespace) -> int:
     start, end = range_from_args(args)
+    selection = selection_from_args(args)
+    if not any(selection.values()):
+        if args.series_key is None:
+            raise CommandError("name the series to read: SERIES_KEY, or a selection (-k KEY, --id, --tag, --attr)", 2)
+        selection = {}
+    elif args.series_key is not None:
+        selection["keys"] = [args.series_key, *(selection["keys"] or [])]
     with open_client(target_from_args(args), create=False) as client:
-        dataset = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
-    if args.format == "json":
-        sys.stdout.write(msgspec.json.encode(dataset).decode() + "\n")
+        if selection:
+            found: DataSet | list[DataSet] = client.read(start, end, args.interval, args.function, **selection, tz=args.tz)
+        else:
+            found = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
+    if args.chart:
+        width = min(max(shutil.get_terminal_size((80, 24)).columns - 14, 20), 120)
+        for line in chart(found, width, args.height, tz=args.tz, unicode=can_encode(sys.stdout, "⣿┤└─")):
+            print(line)
+    elif args.format == "json":
+        sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
     else:
-        write_csv(dataset, sys.stdout)
+        write_csv(found, sys.stdout)
     return 0
 
 
@@ -189,13 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "read",
-        help="read a series' points as CSV or JSON",
-        description="Read the points of a series in [START, END), raw or rolled up. Timestamps are ISO-8601; "
-        "without an offset they are UTC, or in --tz.",
+        help="read series' points as CSV or JSON, or chart them",
+        description="Read the points of a series (or of every series a selection matches) in [START, END), raw "
+        "or rolled up, as CSV, JSON or a terminal chart. Timestamps are ISO-8601; without an offset they are UTC, "
+        "or in --tz.",
     )
-    p.add_argument("series_key", metavar="SERIES_KEY")
+    p.add_argument("series_key", metavar="SERIES_KEY", nargs="?", help="the series to read (or use a selection)")
+    add_selection_arguments(p, "read")
     add_range_arguments(p, interval_default="chosen by the server from the range")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="(default: %(default)s)")
+    p.add_argument("--chart", action="store_true", help="draw a terminal chart per series instead (see tempodb.chart)")
+    p.add_argument("--height", type=int, default=10, metavar="ROWS", help="rows of each chart (default: %(default)s)")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_read)
 

@@ -226,12 +226,17 @@ def parse_points(lines: Iterable[str], source: str = "input") -> list[DataPoint]
     return [point for _, point in read_table(lines, Layout(), source, "series")]
 
 
-def write_csv(dataset: DataSet, out: TextIO) -> None:
-    """``t,v`` header, then one line per point (ISO-8601 timestamps; values round-trip exactly)."""
+def write_csv(data: DataSet | Sequence[DataSet], out: TextIO) -> None:
+    """``t,v`` header, then one line per point (ISO-8601 timestamps; values round-trip exactly); for
+    a list of data sets ``key,t,v``, series after series (as ``tempodb export`` writes)."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("t", "v"))
-    for point in dataset.data:
-        writer.writerow((point.ts.isoformat(), repr(point.value)))
+    if isinstance(data, DataSet):
+        writer.writerow(("t", "v"))
+        writer.writerows((point.ts.isoformat(), repr(point.value)) for point in data.data)
+        return
+    writer.writerow(("key", "t", "v"))
+    for one in data:
+        writer.writerows((one.series.key, point.ts.isoformat(), repr(point.value)) for point in one.data)
 
 
 # --- command-line options ------------------------------------------------------------------------

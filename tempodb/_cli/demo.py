@@ -11,9 +11,9 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import TextIO
 
-from tempodb._cli.chart import line_chart
 from tempodb._cli.progress import Mode, Progress, can_encode
 from tempodb._core.models import DataPoint, Summary
+from tempodb.chart import line_chart
 from tempodb.sync import Client
 
 __all__ = ["DEMO_KEY", "DEMO_START", "demo_day", "run_demo"]
