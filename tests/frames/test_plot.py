@@ -14,7 +14,7 @@ import tempodb
 from tempodb.plot import plot
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
+import matplotlib.pyplot as plt
 
 T0 = datetime(2012, 3, 10, tzinfo=timezone.utc)
 END = T0 + timedelta(days=3)
