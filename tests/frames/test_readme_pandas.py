@@ -50,7 +50,7 @@ def test_the_readme_pandas_example_runs_as_written(tmp_path: Path, monkeypatch: 
     except ImportError:
         monkeypatch.setitem(sys.modules, "statsmodels", types.ModuleType("statsmodels"))
         monkeypatch.setitem(sys.modules, "statsmodels.api", _co2_stand_in())
-    exec(compile(_example(), str(README), "exec"), {"__name__": "readme"})  # noqa: S102 - our own README
+    exec(compile(_example(), str(README), "exec"), {"__name__": "readme"})
     assert (tmp_path / "co2.png").stat().st_size > 0
     import matplotlib.pyplot as plt
 
