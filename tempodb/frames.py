@@ -112,7 +112,8 @@ def to_frame(columns: list[Columns], shape: Shape = "wide", tz: str | None = Non
     return _wide(columns, zone)
 
 
-def _index(np: Any, ts: Any, zone: str) -> Any:
+def _index(ts: Any, zone: str) -> Any:
+    """Epoch milliseconds as an aware ``DatetimeIndex`` in ``zone``."""
     pd = need_pandas()
     index = pd.DatetimeIndex(ts.view("datetime64[ms]")).tz_localize("UTC")
     return index if zone in ("UTC", "") else index.tz_convert(pandas_zone(zone))
@@ -122,11 +123,11 @@ def _name(series: Series) -> str:
     return series.key or series.id
 
 
-def _kind(np: Any, columns: Columns, complete: bool) -> Any:
-    """The column's values as int64 when the server sent integers that fit a float exactly and none
-    is missing, else the float64 values."""
-    values = columns.values
-    if complete and columns.integral and (len(values) == 0 or float(np.abs(values).max()) < _EXACT_INT):
+def _kind(values: Any, integral: bool) -> Any:
+    """float64 values as int64 when the server sent them all as integers that a float holds exactly
+    (the kind that was written), else as they are."""
+    np = need_numpy()
+    if integral and (len(values) == 0 or float(np.abs(values).max()) < _EXACT_INT):
         return values.astype(np.int64)
     return values
 
@@ -134,26 +135,26 @@ def _kind(np: Any, columns: Columns, complete: bool) -> Any:
 def _wide(columns: list[Columns], zone: str) -> Any:
     np, pd = need_numpy(), need_pandas()
     if not columns:
-        return pd.DataFrame(index=_index(np, np.empty(0, np.int64), zone))
+        return pd.DataFrame(index=_index(np.empty(0, np.int64), zone))
     ts = np.unique(np.concatenate([c.ts for c in columns]))  # sorted union of every series' timestamps
     data: dict[str, Any] = {}
     for one in columns:
-        if len(one) == len(ts):  # a series on every row: its own arrays, as they are
-            data[_name(one.series)] = _kind(np, one, complete=True)
+        if len(one) == len(ts):  # a point on every row (its times are unique, so they are all of them)
+            data[_name(one.series)] = _kind(one.values, one.integral)
             continue
-        full = np.full(len(ts), np.nan)
+        full = np.full(len(ts), np.nan)  # missing rows make the column float, as in pandas' own joins
         full[np.searchsorted(ts, one.ts)] = one.values
         data[_name(one.series)] = full
-    return pd.DataFrame(data, index=_index(np, ts, zone), copy=False)
+    return pd.DataFrame(data, index=_index(ts, zone), copy=False)
 
 
 def _long(columns: list[Columns], zone: str) -> Any:
     np, pd = need_numpy(), need_pandas()
     keys = np.repeat(np.array([_name(c.series) for c in columns], dtype=object), [len(c) for c in columns])
     ts = np.concatenate([c.ts for c in columns]) if columns else np.empty(0, np.int64)
-    joined = Columns(Series("", ""), ts, np.concatenate([c.values for c in columns]) if columns else np.empty(0),
-                     integral=all(c.integral for c in columns))  # fmt: skip
-    return pd.DataFrame({"key": keys, "ts": _index(np, ts, zone), "value": _kind(np, joined, complete=True)})
+    values = np.concatenate([c.values for c in columns]) if columns else np.empty(0)
+    value = _kind(values, all(c.integral for c in columns))
+    return pd.DataFrame({"key": keys, "ts": _index(ts, zone), "value": value})
 
 
 # --- writing -------------------------------------------------------------------------------------

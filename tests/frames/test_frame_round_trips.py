@@ -135,3 +135,16 @@ def test_large_frames_are_written_in_blocks_through_the_writer(local: tempodb.Cl
     assert local.write_frame(frame, batch_size=2_000) == 30_000
     back = local.read_frame(index[0], index[-1] + timedelta(minutes=1), interval="raw", window=3_000)
     pd.testing.assert_frame_equal(back, frame.set_axis(index.as_unit("ms")), check_freq=False)
+
+
+def test_many_series_bodies_of_another_shape_fall_back_to_the_model_parser() -> None:
+    span = b'"start":"2012-01-01T00:00:00+0000","end":"2012-01-02T00:00:00+0000"'
+    odd = (b'[{"series":{"id":"i1","key":"a"},' + span + b',"data":[{"t":"2012-01-01T01:00:00+0000","v":1}]},'
+           b'{"series":{"id":"i2","key":"b"},' + span + b',"data":[{"t":"2012-01-01T02:00:00.5+0000","v":2.5},'
+           b'{"t":"2012-01-01T03:00:00+0000","v":3}]}]')  # fmt: skip
+    a, b = tempodb.columnar.parse_columns_list(odd)
+    assert (a.series.key, a.ts.tolist(), a.values.tolist(), a.integral) == ("a", [1325379600000], [1.0], True)
+    assert (b.ts.tolist(), b.values.tolist(), b.integral) == ([1325383200500, 1325386800000], [2.5, 3.0], False)
+    frame = tempodb.frames.to_frame([a, b])
+    assert frame["a"].isna().tolist() == [False, True, True] and frame["b"].tolist()[1:] == [2.5, 3.0]
+    assert tempodb.columnar.parse_columns_list(b"[]") == []
