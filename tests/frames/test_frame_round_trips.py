@@ -34,7 +34,8 @@ def local() -> Iterator[tempodb.Client]:
 @st.composite
 def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, str | None]:
     """A frame of 1-4 columns (floats with NaN, or integers) on unique millisecond timestamps, and
-    the zone its naive index is in (None: an aware UTC index)."""
+    the zone to read it in: its index is aware in that zone, or naive wall-clock times of it (None:
+    an aware UTC index)."""
     near_dst = draw(st.booleans())
     lo, hi = (DST_EDGE - 86_400_000, DST_EDGE + 86_400_000) if near_dst else (LOW, HIGH)
     stamps = sorted(draw(st.sets(st.integers(lo, hi), max_size=25)))
@@ -50,6 +51,8 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, str | None]:
     zone = draw(st.sampled_from(ZONES))
     if zone is None:
         index = index.tz_localize("UTC")
+    elif draw(st.booleans()):
+        index = index.tz_localize("UTC").tz_convert(zone)
     else:
         # the drawn instants shown as wall-clock times of the zone, the zone then forgotten
         index = index.tz_localize("UTC").tz_convert(zone).tz_localize(None)
@@ -63,7 +66,7 @@ def frames(draw: st.DrawFn) -> tuple[pd.DataFrame, str | None]:
 def expected(frame: pd.DataFrame, zone: str | None) -> pd.DataFrame:
     """What a wide read in ``zone`` gives back: the columns with a value, rows with at least one,
     the index aware in the zone, integers as int64 (complete on every row) and floats as float64."""
-    index = frame.index if zone is None else frame.index.tz_localize(zone)
+    index = frame.index if frame.index.tz is not None else frame.index.tz_localize(zone)
     shown = frame.set_axis(index.tz_convert(zone or "UTC").as_unit("ms")).dropna(axis=1, how="all").dropna(how="all")
     return shown.sort_index()
 
@@ -76,7 +79,7 @@ def test_a_written_frame_reads_back_equal(examples: int) -> None:
 def round_trip(drawn: tuple[pd.DataFrame, str | None]) -> None:
     frame, zone = drawn
     with tempodb.Client.local() as local:
-        written = local.write_frame(frame, tz=zone)
+        written = local.write_frame(frame, tz=None if frame.index.tz is not None else zone)
         want = expected(frame, zone)
         assert written == int(want.notna().sum().sum())
         got = local.read_frame(START, END, interval="raw", tz=zone)
