@@ -121,19 +121,22 @@ class _Columns:
     width: int
 
 
-def _index(name: str, header: list[str] | None, where: str) -> int:
+def _index(name: str, header: list[str] | None, width: int, where: str) -> int:
     if header is not None and name in header:
         return header.index(name)
-    if name.isdigit() and int(name) >= 1:
+    if name.isdigit() and 1 <= int(name) <= width:
         return int(name) - 1
-    known = f": the header has {', '.join(header)}" if header is not None else " (the file has no header: give numbers)"
+    if header is not None:
+        known = f": the header has {', '.join(header)}"
+    else:
+        known = f" (the file has no header: give a number from 1 to {width})"
     raise InvalidInputError(f"{where}: no column {name!r}{known}")
 
 
 def _resolve(layout: Layout, header: list[str] | None, width: int, where: str, series_key: str | None) -> _Columns:
     named = header or []
     time_name = layout.time_column or ("t" if "t" in named else "1")
-    time = _index(time_name, header, where)
+    time = _index(time_name, header, width, where)
     if layout.value_columns:
         value_names = list(layout.value_columns)
     elif "v" in named:
@@ -153,8 +156,8 @@ def _resolve(layout: Layout, header: list[str] | None, width: int, where: str, s
         template = layout.key_template or ("{key}" if len(value_names) == 1 else "{key}.{column}")
     values = []
     for name in value_names:
-        index = _index(name, header, where)
-        column = header[index] if header is not None and index < len(header) else str(index + 1)
+        index = _index(name, header, width, where)
+        column = header[index] if header is not None else str(index + 1)
         try:
             values.append((index, template.format(key=series_key or "", column=column)))
         except (KeyError, IndexError, ValueError) as exc:
@@ -197,8 +200,6 @@ def read_table(
             columns = _resolve(layout, None, len(cells), where, series_key)
         if len(cells) != columns.width:
             raise InvalidInputError(f"{where}: expected {columns.width} fields, found {len(cells)}")
-        if columns.time >= len(cells) or any(index >= len(cells) for index, _ in columns.values):
-            raise InvalidInputError(f"{where}: the line has only {len(cells)} fields")
         try:
             ts = layout.times(cells[columns.time])
         except InvalidInputError as exc:

@@ -142,3 +142,9 @@ def test_time_reader_recognises_the_common_forms() -> None:
     assert read("2012-01-01T00:00:00Z") == read("2012/01/01 00:00") == read("1325376000") == read("1325376000000")
     assert TimeReader(tz="Europe/London")("2012-07-01") == datetime(2012, 6, 30, 23, tzinfo=UTC)
     assert read("0") == datetime(1970, 1, 1, tzinfo=UTC) and read("99999999999") - read("0") > timedelta(days=1e6)
+
+
+def test_a_column_number_beyond_the_line_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _file(tmp_path, "2012-01-01,1\n")
+    assert main(["write", "s", path, "--value-column", "3", "--db", str(tmp_path / "t.db")]) == 2
+    assert "line 1: no column '3' (the file has no header: give a number from 1 to 2)" in capsys.readouterr().err
