@@ -14,13 +14,14 @@ from typing import TextIO
 import msgspec
 
 from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
-from tempodb._cli.csvio import parse_points, write_csv
-from tempodb._cli.progress import Mode, Progress
+from tempodb._cli.csvio import add_layout_arguments, layout_from_args, parse_series, write_csv
+from tempodb._cli.progress import Mode, Progress, can_encode
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._cli.transfer import add_transfer_commands
 from tempodb._core.errors import BadRequestError, TempoDBError
-from tempodb._core.models import DataPoint, Series
+from tempodb._core.models import DataPoint, DataSet, Series
 from tempodb._version import __version__
+from tempodb.chart import chart
 from tempodb.server import serve
 
 __all__ = ["main"]
@@ -65,53 +66,70 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_input(path: str | None) -> list[DataPoint]:
-    if path is None or path == "-":
+def _read_input(args: argparse.Namespace) -> dict[str, list[DataPoint]]:
+    """Every series' points of the input file, all checked before anything is written."""
+    layout = layout_from_args(args)
+    if args.file is None or args.file == "-":
         if sys.stdin.isatty():  # otherwise a bare `tempodb write KEY` looks hung
             print(f"{PROG}: reading t,v lines from stdin; end with Ctrl-D", file=sys.stderr)
-        return parse_points(sys.stdin, "stdin")
-    with open(path, encoding="utf-8", newline="") as file:
-        return parse_points(file, path)
+        return parse_series(sys.stdin, layout, "stdin", args.series_key)
+    with open(args.file, encoding="utf-8", newline="") as file:
+        return parse_series(file, layout, args.file, args.series_key)
 
 
 def cmd_write(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1", 2)
     # Everything is parsed before the first write, so a bad line leaves the series untouched.
-    points = _read_input(args.file)
-    if not points:
+    series = _read_input(args)
+    total = sum(len(points) for points in series.values())
+    if not total:
         print(f"{PROG}: nothing to write", file=sys.stderr)
         return 0
     target = target_from_args(args)
     mode: Mode = "live" if args.progress else "auto"
     written = 0
-    with open_client(target) as client, Progress(
-        len(points), sys.stderr, label="writing", unit="points", mode=mode
-    ) as bar:
+    with open_client(target) as client, Progress(total, sys.stderr, label="writing", unit="points", mode=mode) as bar:
         try:
-            for offset in range(0, len(points), args.batch_size):
-                batch = points[offset:offset + args.batch_size]
-                client.write_key(args.series_key, batch)
-                written += len(batch)
-                bar.advance(len(batch))
+            for key, points in series.items():
+                for offset in range(0, len(points), args.batch_size):
+                    batch = points[offset:offset + args.batch_size]
+                    client.write_key(key, batch)
+                    written += len(batch)
+                    bar.advance(len(batch))
         except TempoDBError as exc:
             if written == 0:
                 raise
             raise CommandError(
-                f"{exc} ({written} of {len(points)} points were written first; writing the file again is safe)"
+                f"{exc} ({written} of {total} points were written first; writing the file again is safe)"
             ) from exc
-    print(f"wrote {written} points to {args.series_key!r} on the {target.describe()}", file=sys.stderr)
+    names = ", ".join(repr(key) for key in series)
+    print(f"wrote {written} points to {names} on the {target.describe()}", file=sys.stderr)
     return 0
 
 
 def cmd_read(args: argparse.Namespace) -> int:
     start, end = range_from_args(args)
+    selection = selection_from_args(args)
+    if not any(selection.values()):
+        if args.series_key is None:
+            raise CommandError("name the series to read: SERIES_KEY, or a selection (-k KEY, --id, --tag, --attr)", 2)
+        selection = {}
+    elif args.series_key is not None:
+        selection["keys"] = [args.series_key, *(selection["keys"] or [])]
     with open_client(target_from_args(args), create=False) as client:
-        dataset = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
-    if args.format == "json":
-        sys.stdout.write(msgspec.json.encode(dataset).decode() + "\n")
+        if selection:
+            found: DataSet | list[DataSet] = client.read(start, end, args.interval, args.function, **selection, tz=args.tz)
+        else:
+            found = client.read_key(args.series_key, start, end, args.interval, args.function, args.tz)
+    if args.chart:
+        width = min(max(shutil.get_terminal_size((80, 24)).columns - 14, 20), 120)
+        for line in chart(found, width, args.height, tz=args.tz, unicode=can_encode(sys.stdout, "⣿┤└─")):
+            print(line)
+    elif args.format == "json":
+        sys.stdout.write(msgspec.json.encode(found).decode() + "\n")
     else:
-        write_csv(dataset, sys.stdout)
+        write_csv(found, sys.stdout)
     return 0
 
 
@@ -170,26 +188,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "write",
         help="write t,v CSV points into a series",
-        description="Write CSV lines 't,v' (ISO-8601 timestamp, number; header line optional) into a series, "
-        "creating it if new. The whole input is checked first: a bad line is reported with its line number "
-        "and nothing is written. Writing the same timestamp again overwrites, so re-running is safe.",
+        description="Write CSV lines 't,v' (a time, a number; header line optional) into a series, "
+        "creating it if new; with --value-column, several columns of a wider file into a series each. "
+        "Empty value cells are missing values and skipped. The whole input is checked first: a bad line is "
+        "reported with its line number and nothing is written. Writing the same timestamp again overwrites, "
+        "so re-running is safe.",
     )
     p.add_argument("series_key", metavar="SERIES_KEY")
     p.add_argument("file", metavar="FILE", nargs="?", help="CSV file; '-' or none reads stdin")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N", help="points per write (default: %(default)s)")
     p.add_argument("--progress", action="store_true", help="draw the progress bar on stderr even when it is not a terminal")
+    add_layout_arguments(p, "series key of each value column, from {key} (SERIES_KEY) and {column} (its header) "
+                         "(default: SERIES_KEY for one column, else {key}.{column})")  # fmt: skip
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_write)
 
     p = commands.add_parser(
         "read",
-        help="read a series' points as CSV or JSON",
-        description="Read the points of a series in [START, END), raw or rolled up. Timestamps are ISO-8601; "
-        "without an offset they are UTC, or in --tz.",
+        help="read series' points as CSV or JSON, or chart them",
+        description="Read the points of a series (or of every series a selection matches) in [START, END), raw "
+        "or rolled up, as CSV, JSON or a terminal chart. Timestamps are ISO-8601; without an offset they are UTC, "
+        "or in --tz.",
     )
-    p.add_argument("series_key", metavar="SERIES_KEY")
+    p.add_argument("series_key", metavar="SERIES_KEY", nargs="?", help="the series to read (or use a selection)")
+    add_selection_arguments(p, "read")
     add_range_arguments(p, interval_default="chosen by the server from the range")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="(default: %(default)s)")
+    p.add_argument("--chart", action="store_true", help="draw a terminal chart per series instead (see tempodb.chart)")
+    p.add_argument("--height", type=int, default=10, metavar="ROWS", help="rows of each chart (default: %(default)s)")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_read)
 

@@ -20,7 +20,7 @@ import msgspec
 from tempodb._core.effects import Operation
 from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import DataPoint, DataSet, Rollup, Series
-from tempodb._core.protocol import build_read_one, parse_dataset
+from tempodb._core.protocol import build_read_one, parse_dataset, parse_datasets
 from tempodb._core.session import Session, call
 from tempodb._wire.endpoints import find
 from tempodb._wire.intervals import Function, Interval
@@ -31,6 +31,7 @@ __all__ = [
     "Columns",
     "columns_from_dataset",
     "parse_columns",
+    "parse_columns_list",
     "points_from_numpy",
     "points_from_pandas",
     "read_columns",
@@ -43,7 +44,7 @@ _UTC = timezone.utc
 _CHUNK_BYTES = 1 << 18  # ~5k points of the server's layout per slice
 
 
-def _numpy() -> Any:
+def need_numpy() -> Any:
     try:
         import numpy
     except ImportError:  # pragma: no cover - depends on the environment
@@ -51,7 +52,7 @@ def _numpy() -> Any:
     return numpy
 
 
-def _pandas() -> Any:
+def need_pandas() -> Any:
     try:
         import pandas
     except ImportError:  # pragma: no cover - depends on the environment
@@ -62,17 +63,23 @@ def _pandas() -> Any:
 class Columns:
     """One series' points as columns: ``ts`` (int64 epoch ms, UTC) and ``values`` (float64).
 
-    ``tz`` is the zone the data was read in (for ``to_pandas``'s index); ``rollup`` as the server said.
+    ``tz`` is the zone the data was read in (for ``to_pandas``'s index); ``rollup`` as the server said;
+    ``integral`` is True when the server sent every value as an integer.
     """
 
-    __slots__ = ("rollup", "series", "ts", "tz", "values")
+    __slots__ = ("integral", "rollup", "series", "ts", "tz", "values")
 
-    def __init__(self, series: Series, ts: Any, values: Any, tz: str = "UTC", rollup: Rollup | None = None) -> None:
+    def __init__(
+        self, series: Series, ts: Any, values: Any, tz: str = "UTC", rollup: Rollup | None = None,
+        integral: bool = False,
+    ) -> None:  # fmt: skip
         self.series = series
         self.ts = ts
         self.values = values
         self.tz = tz
         self.rollup = rollup
+        # Every value was a JSON integer: frames give such a column back as int64 (the kind written).
+        self.integral = integral
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -90,14 +97,14 @@ class Columns:
 
     def to_pandas(self) -> Any:
         """A ``pandas.Series`` named by the series key, on a DatetimeIndex in ``tz``."""
-        pd = _pandas()
+        pd = need_pandas()
         index = pd.DatetimeIndex(self.ts.view("datetime64[ms]")).tz_localize("UTC")
         if self.tz not in ("UTC", ""):
-            index = index.tz_convert(_pandas_zone(self.tz))
+            index = index.tz_convert(pandas_zone(self.tz))
         return pd.Series(self.values, index=index, name=self.series.key, copy=False)
 
 
-def _pandas_zone(name: str) -> str:
+def pandas_zone(name: str) -> str:
     from tempodb._wire.timestamps import get_zone
 
     zone = get_zone(name)  # legacy short names (EST, CST) -> their IANA regions
@@ -115,6 +122,7 @@ class _Head(msgspec.Struct):
 
 
 _HEAD = msgspec.json.Decoder(_Head)
+_HEADS = msgspec.json.Decoder(list[_Head])
 
 
 def read_columns(
@@ -134,27 +142,69 @@ def parse_columns(body: bytes, tz: str | None = None) -> Columns:
     except msgspec.DecodeError as exc:
         raise ResponseError(f"the server's data set response could not be read: {exc}") from None
     zone = tz or (head.rollup.tz if head.rollup is not None else "UTC")
-    scanned = _scan(body)
+    spans = _data_spans(body)
+    scanned = _scan(body, *spans[0]) if len(spans) == 1 else None
     if scanned is None:
         return columns_from_dataset(parse_dataset(body), zone)
-    return Columns(head.series, scanned[0], scanned[1], zone, head.rollup)
+    ts, values, integral = scanned
+    return Columns(head.series, ts, values, zone, head.rollup, integral)
+
+
+def parse_columns_list(body: bytes, tz: str | None = None) -> list[Columns]:
+    """Decode a many-series read body (``GET /data/``, a list of data sets) into one ``Columns`` each,
+    every series' points decoded as a block, with no model object per point."""
+    try:
+        heads = _HEADS.decode(_without_points(body))
+    except msgspec.DecodeError as exc:
+        raise ResponseError(f"the server's data set list could not be read: {exc}") from None
+    spans = _data_spans(body)
+    found: list[Columns] = []
+    for index, head in enumerate(heads):
+        zone = tz or (head.rollup.tz if head.rollup is not None else "UTC")
+        scanned = _scan(body, *spans[index]) if len(spans) == len(heads) else None
+        if scanned is None:  # another server's layout: the model parser reads the whole list
+            return [columns_from_dataset(one, tz or "UTC") for one in parse_datasets(body)]
+        ts, values, integral = scanned
+        found.append(Columns(head.series, ts, values, zone, head.rollup, integral))
+    return found
+
+
+def _data_spans(body: bytes) -> list[tuple[int, int]]:
+    """``(first byte, closing bracket)`` of every ``"data":[...]`` array in the body.
+
+    A JSON string cannot hold ``"data":[`` unescaped, and a point holds no ``]``, so both marks are
+    structural; a body with anything else between them is left to the model parser by ``_scan``.
+    """
+    spans = []
+    begin = body.find(b'"data":[')
+    while begin >= 0:
+        stop = body.find(b"]", begin + 8)
+        if stop < 0:
+            break
+        spans.append((begin + 8, stop))
+        begin = body.find(b'"data":[', stop)
+    return spans
 
 
 def _without_points(body: bytes) -> bytes:
-    """The body with an empty ``data`` array: the head decodes without walking millions of points."""
-    begin = body.find(b'"data":[')
-    stop = body.find(b"]", begin + 8) if begin >= 0 else -1
-    return body if stop < 0 else body[: begin + 8] + body[stop:]
+    """The body with empty ``data`` arrays: the heads decode without walking millions of points."""
+    parts, pos = [], 0
+    for begin, stop in _data_spans(body):
+        parts.append(body[pos:begin])
+        pos = stop
+    parts.append(body[pos:])
+    return b"".join(parts)
 
 
 def columns_from_dataset(dataset: DataSet, tz: str = "UTC") -> Columns:
     """Columns of a model ``DataSet`` (one Python loop: the slow path, for any input)."""
-    np = _numpy()
+    np = need_numpy()
     data = dataset.data
     ts = np.fromiter((epoch_ms(p.ts) for p in data), dtype=np.int64, count=len(data))
     values = np.fromiter((float(p.value) for p in data), dtype=np.float64, count=len(data))
     zone = tz if tz != "UTC" or dataset.rollup is None else dataset.rollup.tz
-    return Columns(dataset.series, ts, values, zone, dataset.rollup)
+    integral = all(isinstance(p.value, int) for p in data)
+    return Columns(dataset.series, ts, values, zone, dataset.rollup, integral)
 
 
 def _days_from_civil(np: Any, y: Any, m: Any, d: Any) -> Any:
@@ -172,24 +222,18 @@ _SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord("T"), 13: ord(":"), 16: ord(":"
 _TS_WIDTH = 30  # 23 characters, an offset of up to 6, the closing quote
 
 
-def _scan(body: bytes) -> tuple[Any, Any] | None:
-    """``(ts, values)`` from the server's exact point layout, or None when the body has another shape.
+def _scan(body: bytes, begin: int, stop: int) -> tuple[Any, Any, bool] | None:
+    """``(ts, values, integral)`` of the points in ``body[begin:stop]`` (one ``data`` array's inside)
+    in the server's exact layout, or None when they have another shape.
 
-    The body is scanned in slices of ``_CHUNK_BYTES`` cut after a point's ``}``, so every scratch
+    The span is scanned in slices of ``_CHUNK_BYTES`` cut after a point's ``}``, so every scratch
     array is slice-sized and the peak beyond the body is about the 16 B/point of the result.
     """
-    np = _numpy()
-    begin = body.find(b'"data":[')
-    if begin < 0:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    begin += 8
-    stop = body.find(b"]", begin)
-    if stop < 0:
-        return None
+    np = need_numpy()
     count = body.count(b"{", begin, stop)  # one brace per point, counted in C without scratch memory
     ts = np.empty(count, np.int64)
     values = np.empty(count, np.float64)
-    done, pos = 0, begin
+    done, pos, integral = 0, begin, True
     while pos < stop:
         end = stop if stop - pos <= _CHUNK_BYTES else body.rfind(b"}", pos, pos + _CHUNK_BYTES) + 1
         if end <= pos:
@@ -200,10 +244,13 @@ def _scan(body: bytes) -> tuple[Any, Any] | None:
         if len(opens) != len(closes) or (len(opens) and not (opens < closes).all()):
             return None
         n = len(opens)
-        if done + n > count or not _scan_block(np, seg, opens, closes, ts[done : done + n], values[done : done + n]):
+        if done + n > count:
             return None
-        done, pos = done + n, end
-    return (ts, values) if done == count else None
+        block = _scan_block(np, seg, opens, closes, ts[done : done + n], values[done : done + n])
+        if block is None:
+            return None
+        done, pos, integral = done + n, end, integral and block
+    return (ts, values, integral) if done == count else None
 
 
 _HEAD_MARK = b'{"t":"'
@@ -232,29 +279,29 @@ class _Offsets(NamedTuple):
     minutes: Any
 
 
-def _scan_block(np: Any, seg: Any, opens: Any, closes: Any, ts_out: Any, values_out: Any) -> bool:
+def _scan_block(np: Any, seg: Any, opens: Any, closes: Any, ts_out: Any, values_out: Any) -> bool | None:
     """One block of points: ``seg[opens[i]:closes[i] + 1]`` is ``{"t":"<timestamp>","v":<number>}``.
 
-    Fills ``ts_out`` and ``values_out`` and returns True, or returns False as soon as a point is not
-    of the server's layout (the outputs then hold garbage).
+    Fills ``ts_out`` and ``values_out`` and returns whether every value was an integer, or returns
+    None as soon as a point is not of the server's layout (the outputs then hold garbage).
     """
     if len(opens) == 0:
         return True
     part, opens, closes = _block_bytes(seg, opens, closes)
     if not _points_open_with_a_timestamp(np, part, opens, closes):
-        return False
+        return None
     # ``closes - opens >= _MIN_CLOSE`` (37) keeps every 30-byte window inside its point.
     text = np.lib.stride_tricks.sliding_window_view(part, _TS_WIDTH)[opens + len(_HEAD_MARK)]
     clock = _wall_clock(np, text)
     if clock is None:
-        return False
+        return None
     offsets = _utc_offsets(np, text)
     if offsets is None:
-        return False
+        return None
     ts_out[:] = _epoch_ms(clock, offsets.minutes)
     value_at = opens + len(_HEAD_MARK) + offsets.quote + 1
     if not _values_follow(np, part, value_at, closes):
-        return False
+        return None
     return _decode_values(np, part, opens, closes, offsets.utc, values_out)
 
 
@@ -328,9 +375,9 @@ def _values_follow(np: Any, part: Any, value_at: Any, closes: Any) -> bool:
     return bool((closes > value_at + len(_VALUE_MARK)).all())
 
 
-def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values_out: Any) -> bool:
-    """``values_out`` filled with the numbers after ``"v":``; False if they are not one JSON number
-    per point.
+def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values_out: Any) -> bool | None:
+    """``values_out`` filled with the numbers after ``"v":``, and whether all were integers; None if
+    they are not one JSON number per point.
 
     Every point's ``{"t":"...","v":`` prefix and ``}`` are blanked in a copy of the block, which leaves
     a JSON array of the numbers (the commas between points stay) that msgspec reads in C, far faster
@@ -346,8 +393,12 @@ def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values
     try:
         values_out[:] = _FLOATS.decode(b"[" + numbers.tobytes())  # ValueError: not one number per point
     except (msgspec.DecodeError, ValueError):
-        return False
-    return True
+        return None
+    # With the timestamps blanked, a fraction or an exponent is the only place these marks can be.
+    return not bool(np.isin(numbers, _NOT_INTEGER).any())
+
+
+_NOT_INTEGER = tuple(ord(c) for c in ".eE")
 
 
 _FLOATS = msgspec.json.Decoder(list[float])
@@ -374,7 +425,7 @@ def to_pandas(source: DataSet | Columns | Iterable[DataSet | Columns] | Iterable
     timestamps) for a list of data sets or columns, or for a ``client.stream(...)`` of pairs."""
     if isinstance(source, (DataSet, Columns)):
         return _columns(source).to_pandas()
-    pd = _pandas()
+    pd = need_pandas()
     parts: list[Columns] = []
     pairs: dict[str, tuple[Series, list[int], list[float]]] = {}
     for item in source:
@@ -386,7 +437,7 @@ def to_pandas(source: DataSet | Columns | Iterable[DataSet | Columns] | Iterable
         else:
             parts.append(_columns(item))
     if pairs:
-        np = _numpy()
+        np = need_numpy()
         parts += [Columns(s, np.array(t, np.int64), np.array(v, np.float64)) for s, t, v in pairs.values()]
     if not parts:
         return pd.DataFrame()
@@ -396,12 +447,21 @@ def to_pandas(source: DataSet | Columns | Iterable[DataSet | Columns] | Iterable
 # --- writing -------------------------------------------------------------------------------------
 
 
-def points_from_numpy(ts: Any, values: Any) -> list[DataPoint]:
+def points_from_numpy(ts: Any, values: Any, dropna: bool = True) -> list[DataPoint]:
     """``DataPoint``s for ``write_key``/``write_id`` from a datetime64 (or epoch-ms int) array and values.
 
-    numpy datetimes carry no zone: they are taken as UTC.  NaN values are refused when written.
+    numpy datetimes carry no zone: they are taken as UTC.  Integer values stay integers.  NaN means
+    "missing" (as in pandas): those points are left out, or with ``dropna=False`` refused with an
+    ``InvalidInputError`` naming the first one.
     """
-    np = _numpy()
+    stamps, numbers = _point_arrays(ts, values, dropna)
+    # tolist() makes the datetimes and numbers in C; only tagging them UTC is a Python loop.
+    return [DataPoint(t.replace(tzinfo=_UTC), v) for t, v in zip(stamps.tolist(), numbers.tolist(), strict=True)]
+
+
+def _point_arrays(ts: Any, values: Any, dropna: bool) -> tuple[Any, Any]:
+    """``(datetime64[us] array, int64 or float64 array)`` of the points to write, missing ones dropped."""
+    np = need_numpy()
     stamps = np.asarray(ts)
     if stamps.dtype.kind == "M":
         stamps = stamps.astype("datetime64[us]")
@@ -409,19 +469,76 @@ def points_from_numpy(ts: Any, values: Any) -> list[DataPoint]:
         stamps = stamps.astype(np.int64).view("datetime64[ms]").astype("datetime64[us]")
     else:
         raise InvalidInputError(f"timestamps must be datetime64 or epoch-ms integers, not {stamps.dtype}")
-    numbers = np.asarray(values, dtype=np.float64)
+    numbers, missing = value_arrays(values)
     if stamps.shape != numbers.shape or stamps.ndim != 1:
         raise InvalidInputError(f"timestamps {stamps.shape} and values {numbers.shape} must be 1-d and as long")
-    # tolist() makes the datetimes in C; only tagging them UTC is a Python loop.
-    return [DataPoint(t.replace(tzinfo=_UTC), v) for t, v in zip(stamps.tolist(), numbers.tolist(), strict=True)]
+    missing = missing | np.isnat(stamps)
+    if missing.any():
+        if not dropna:
+            at = int(np.flatnonzero(missing)[0])
+            raise InvalidInputError(
+                f"point {at} ({stamps[at]}, {numbers[at]}) is missing (NaN or NaT): drop such points with "
+                "dropna=True (the default) or fill them first (e.g. pandas' fillna)"
+            )
+        keep = ~missing
+        stamps, numbers = stamps[keep], numbers[keep]
+    return stamps, numbers
 
 
-def points_from_pandas(series: Any) -> list[DataPoint]:
-    """``DataPoint``s from a ``pandas.Series`` on a DatetimeIndex (naive means UTC)."""
-    pd = _pandas()
-    index = series.index
+def value_arrays(values: Any) -> tuple[Any, Any]:
+    """``(values, missing)``: the values of a numpy array, a sequence or a pandas column as int64
+    (integers and booleans keep their kind, as the API does) or float64, and a boolean mask of the
+    missing ones (NaN, or ``pd.NA`` in pandas' nullable columns, which keep their integer kind)."""
+    np = need_numpy()
+    dtype: Any = getattr(values, "dtype", None)
+    if hasattr(dtype, "numpy_dtype"):  # pandas' masked (nullable) Int64/Float64/boolean
+        missing = values.isna().to_numpy()
+        array = _number_array(values.to_numpy(dtype=dtype.numpy_dtype, na_value=0))
+    else:
+        array = _number_array(getattr(values, "to_numpy", lambda: values)())
+        missing = np.zeros(array.shape, dtype=bool)
+    if array.dtype.kind == "f":
+        missing = missing | np.isnan(array)
+    return array, missing
+
+
+def _number_array(values: Any) -> Any:
+    np = need_numpy()
+    array = np.asarray(values)
+    if array.dtype.kind in "iub":
+        if array.dtype.kind == "u" and array.size and int(array.max()) > np.iinfo(np.int64).max:
+            raise InvalidInputError("values beyond the int64 range cannot be written")
+        return array.astype(np.int64, copy=False)
+    try:
+        return array.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"values must be numbers, not {array.dtype}: convert the column first") from None
+
+
+def points_from_pandas(series: Any, dropna: bool = True, tz: str | None = None) -> list[DataPoint]:
+    """``DataPoint``s from a ``pandas.Series`` on a DatetimeIndex.
+
+    A naive index is read in ``tz`` (default UTC).  NaN (and ``pd.NA``) mean "missing": those points
+    are left out, or with ``dropna=False`` refused with an ``InvalidInputError``.
+    """
+    index = utc_index(series.index, tz)
+    return points_from_numpy(index, series, dropna)
+
+
+def utc_index(index: Any, tz: str | None = None) -> Any:
+    """A pandas ``DatetimeIndex`` as a ``datetime64[us]`` array of UTC instants; a naive one is read in
+    ``tz`` (UTC by default), refusing wall-clock times a DST change skips or repeats."""
+    pd = need_pandas()
     if not isinstance(index, pd.DatetimeIndex):
-        raise InvalidInputError("the series needs a DatetimeIndex")
+        raise InvalidInputError(f"the data needs a DatetimeIndex, not {type(index).__name__}: set one (df.set_index)")
+    if index.tz is None and tz not in (None, "UTC"):
+        try:
+            index = index.tz_localize(pandas_zone(tz or "UTC"), ambiguous="raise", nonexistent="raise")
+        except (ValueError, TypeError) as exc:  # pytz/pandas' AmbiguousTimeError and NonExistentTimeError
+            raise InvalidInputError(
+                f"the naive index cannot be read in {tz}: {exc}; give an aware index (tz_localize with "
+                "ambiguous=/nonexistent=) to say which instant is meant"
+            ) from None
     if index.tz is not None:
         index = index.tz_convert("UTC").tz_localize(None)
-    return points_from_numpy(index.to_numpy(dtype="datetime64[us]"), series.to_numpy(dtype="float64"))
+    return index.to_numpy(dtype="datetime64[us]")

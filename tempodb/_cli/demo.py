@@ -13,10 +13,10 @@ from datetime import datetime, timedelta, timezone
 from typing import TextIO
 from urllib.parse import urlencode
 
-from tempodb._cli.chart import line_chart
 from tempodb._cli.progress import Mode, Progress, can_encode
 from tempodb._cli.target import Target
 from tempodb._core.models import DataPoint, Summary
+from tempodb.chart import line_chart
 from tempodb.sync import Client
 
 __all__ = ["DEMO_KEY", "DEMO_START", "console_hint", "demo_day", "run_demo"]

@@ -3,7 +3,9 @@
 Export streams the range window by window (memory stays flat whatever its length); import feeds
 the batching writer, so a file of any size goes in as multi writes of ``--batch-size`` points.
 Both files have one point per row: ``key,t,v`` (CSV with a header) or ``{"key","t","v"}`` lines;
-import also takes an ``id`` column instead of ``key``.
+import also takes an ``id`` column instead of ``key``, headers under other names (``--rename``), times
+in other forms (``--time-format``, ``--tz``), and wide CSV files with a series per value column
+(``--value-column``, named by ``--key-template``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from typing import IO, Any, TextIO
 import msgspec
 
 from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
+from tempodb._cli.csvio import Layout, TimeReader, add_layout_arguments, layout_from_args, number, read_table
 from tempodb._cli.progress import Progress
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._core.errors import InvalidInputError, TempoDBError
 from tempodb._core.writer import Kind, WriterCore
-from tempodb._wire.timestamps import epoch_ms, parse_timestamp
+from tempodb._wire.timestamps import epoch_ms
 
 __all__ = ["add_transfer_commands", "cmd_export", "cmd_import"]
 
@@ -125,8 +128,9 @@ def _writer(out: TextIO, fmt: str) -> Any:
     return lambda key, t, v: out.write(encode({"key": key, "t": t, "v": v}).decode() + "\n")
 
 
-def _rows(stream: Iterable[str], fmt: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, {key|id, t, v})`` for every row of the input."""
+def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, {key|id, t, v})`` for every row of the input (CSV header cells renamed as the
+    layout says, its time column read as ``t``)."""
     if fmt == "jsonl":
         decode = msgspec.json.decode
         for number, line in enumerate(stream, 1):
@@ -143,9 +147,15 @@ def _rows(stream: Iterable[str], fmt: str, name: str) -> Iterator[tuple[int, dic
     header = next(reader, None)
     if header is None:
         return
-    columns = [c.strip().lower() for c in header]
+    renames = dict(layout.rename)
+    if layout.time_column:
+        renames[layout.time_column] = "t"
+    columns = [renames.get(c.strip(), c.strip()).lower() for c in header]
     if "t" not in columns or "v" not in columns or not ({"key", "id"} & set(columns)):
-        raise InvalidInputError(f"{name}:1: the CSV header must name the columns key (or id), t and v")
+        raise InvalidInputError(
+            f"{name}:1: the CSV header must name the columns key (or id), t and v: map other names with "
+            "--rename (e.g. --rename Date=t), or import a column per series with --value-column"
+        )
     for number, cells in enumerate(reader, 2):
         if cells:
             yield number, dict(zip(columns, cells, strict=False))
@@ -167,8 +177,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             source = stack.enter_context(open(args.file, encoding="utf-8", newline=""))
         # Every row is checked before the first request: a bad one is reported with nothing written
         # (a re-run with --increment would otherwise count the rows before it twice).
+        layout = layout_from_args(args)
+        if layout.value_columns and fmt != "csv":
+            raise InvalidInputError("--value-column reads columns of a CSV file, not JSON lines")
         try:
-            total = sum(1 for _ in _points(source, fmt, name, kind))
+            total = sum(1 for _ in _points(source, fmt, name, kind, layout))
         except InvalidInputError as exc:
             raise InvalidInputError(f"{exc}; nothing was imported: fix that line and run the import again") from None
         source.seek(0)
@@ -178,7 +191,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         writer = client.writer(max_points=args.batch_size)
         try:
             with writer:
-                for ts, value, key, series_id in _points(_counted(source, progress), fmt, name, kind):
+                for ts, value, key, series_id in _points(_counted(source, progress), fmt, name, kind, layout):
                     writer.add(kind, ts, value, key=key, id=series_id)
         except TempoDBError as exc:
             sent = writer.stats.sent
@@ -191,28 +204,30 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _points(
-    stream: Iterable[str], fmt: str, name: str, kind: Kind
+    stream: Iterable[str], fmt: str, name: str, kind: Kind, layout: Layout
 ) -> Iterator[tuple[datetime, int | float, str | None, str | None]]:
-    """``(ts, value, key, id)`` for every row, each checked as the writer will check a ``kind``
-    point; a bad row raises ``InvalidInputError`` naming its line."""
-    for number, row in _rows(stream, fmt, name):
+    """``(ts, value, key, id)`` for every row (every value of a row, with ``--value-column``), each
+    checked as the writer will check a ``kind`` point; a bad row raises ``InvalidInputError`` naming
+    its line."""
+    if layout.value_columns:
+        for column_key, point in read_table(stream, layout, name):
+            try:
+                WriterCore.point(kind, point.ts, point.value, column_key, None)
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{name}: series {column_key!r}: {exc}") from None
+            yield point.ts, point.value, column_key, None
+        return
+    times: TimeReader = layout.times
+    for line, row in _rows(stream, fmt, name, layout):
         try:
-            ts = parse_timestamp(str(row["t"]))
-            value = row["v"] if isinstance(row["v"], (int, float)) else _number(str(row["v"]))
+            ts = times(str(row["t"]))
+            value = row["v"] if isinstance(row["v"], (int, float)) else number(str(row["v"]))
             key, series_id = row.get("key") or None, row.get("id") or None
             key = None if series_id else key
             WriterCore.point(kind, ts, value, key, series_id)
         except (KeyError, InvalidInputError, ValueError) as exc:
-            raise InvalidInputError(f"{name}:{number}: {exc}") from None
+            raise InvalidInputError(f"{name}:{line}: {exc}") from None
         yield ts, value, key, series_id
-
-
-def _number(text: str) -> int | float:
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
 
 
 def _counted(source: IO[str], progress: Progress) -> Iterator[str]:
@@ -253,5 +268,6 @@ def add_transfer_commands(commands: Any) -> None:
     p.add_argument("--increment", action="store_true", help="increment by the values instead of writing them")
     p.add_argument("--batch-size", type=int, default=5000, metavar="N", help="points per request (default: %(default)s)")
     p.add_argument("--progress", action="store_true", help="draw the progress bar on stderr even when it is not a terminal")
+    add_layout_arguments(p, "series key of each --value-column, from {column} (its header) (default: {column})")
     add_target_arguments(p, DEFAULT_DB)
     p.set_defaults(handler=cmd_import)

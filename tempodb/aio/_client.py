@@ -5,7 +5,7 @@ It imports anyio, never asyncio, so the same code runs under ``asyncio.run`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
@@ -26,6 +26,7 @@ from tempodb.aio._concurrency import Deadline
 from tempodb.aio._stream import AsyncPointStream
 from tempodb.aio._writer import AsyncWriter, aclose_writers
 from tempodb.columnar import Columns, read_columns
+from tempodb.frames import FrameWrite, Shape, create_series, read_frame_columns, to_frame
 from tempodb.transports._httpx import AsyncHTTPXTransport
 
 __all__ = ["AsyncTransport", "Client"]
@@ -301,3 +302,57 @@ class Client(BaseClient[AsyncTransport]):
     ) -> Columns:
         """``read_key`` decoded straight into numpy columns (needs numpy; see ``tempodb.columnar``)."""
         return await self._run(read_columns(self._session, SeriesRef("key", series_key), start, end, interval, function, tz))
+
+    # pandas frames: a column per series (see ``tempodb.frames``)
+
+    async def read_frame(
+        self,
+        start: Moment,
+        end: Moment,
+        interval: ops.IntervalArg = None,
+        function: ops.FunctionArg = None,
+        ids: Iterable[str] | None = None,
+        keys: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+        attributes: Mapping[str, str] | None = None,
+        tz: str | None = None,
+        shape: Shape = "wide",
+        window: timedelta | int | None = None,
+    ) -> Any:
+        """Every matching series as one pandas DataFrame: ``wide`` (a column per series key, rows the
+        union of their timestamps, NaN where a series has no point) or ``long`` (``key, ts, value``).
+
+        Points are decoded into numpy columns, never into a model per point.  With ``window`` (a span
+        or a number of points, as for ``stream``) the range is read window by window, raw unless
+        ``interval``, so memory is the frame plus one window's response.  Needs pandas.
+        """
+        selection = Filter(ids, keys, tags, attributes)
+        op = read_frame_columns(self._session, start, end, selection, interval, function, tz, window)
+        return to_frame(await self._run(op), shape, tz)
+
+    async def write_frame(
+        self,
+        frame: Any,
+        keys: Mapping[Hashable, str] | None = None,
+        ids: Mapping[Hashable, str] | None = None,
+        tags: Iterable[str] | Mapping[Hashable, Iterable[str]] | None = None,
+        attributes: Mapping[str, str] | Mapping[Hashable, Mapping[str, str]] | None = None,
+        tz: str | None = None,
+        dropna: bool = True,
+        batch_size: int = DEFAULT_MAX_POINTS,
+    ) -> int:
+        """Write a DataFrame on a DatetimeIndex, a column per series, and return the points written.
+
+        A column goes to the series keyed by its name, or as mapped by ``keys`` (to keys) or ``ids``
+        (to ids).  Series the write creates get ``tags`` and ``attributes`` (one value for all, or a
+        mapping from column name).  A naive index is read in ``tz`` (UTC by default).  NaN is
+        "missing": not written with ``dropna=True`` (the default), refused before anything is sent
+        with ``dropna=False``.  Integer columns are written as integers.  Points go through a
+        batching writer of ``batch_size`` points, a block of rows at a time: memory stays bounded.
+        """
+        plan = FrameWrite(frame, keys, ids, tags, attributes, tz, dropna)
+        await self._run(create_series(self._session, plan.settings()))
+        async with self.writer(max_points=batch_size) as writer:
+            for ts, value, key, series_id in plan.points():
+                await writer.write(ts, value, key=key, id=series_id)
+        return plan.count

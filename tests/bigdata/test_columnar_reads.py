@@ -57,7 +57,9 @@ def test_columns_equal_the_model_path(local: tempodb.Client, stamps: list[int], 
     assert cols.values.tolist() == [float(p.value) for p in model.data]
     # The fast decoder, not the fallback, produced them.
     body = local._transport.send(build_read_one(local._session, SeriesRef("key", key), start, end, "raw", None, zone)).body
-    assert columnar._scan(body) is not None
+    (span,) = columnar._data_spans(body)
+    assert columnar._scan(body, *span) is not None
+    assert cols.integral == all(isinstance(p.value, int) for p in model.data)
     series = cols.to_pandas()
     assert [t.to_pydatetime() for t in series.index] == [p.ts for p in model.data]
     assert str(series.index.tz) == (zone or "UTC")
@@ -74,7 +76,7 @@ def test_rollups_fallback_and_conversions(local: tempodb.Client) -> None:
     # Another server's shape (a +0000 offset): the fallback gives the same columns.
     odd = b'{"series":{"id":"i","key":"k"},"start":"2012-01-01T00:00:00+0000","end":"2012-01-02T00:00:00+0000",' \
           b'"data":[{"t":"2012-01-01T01:00:00+0000","v":1},{"t":"2012-01-01T02:00:00.5+0000","v":2.5}]}'
-    assert columnar._scan(odd) is None
+    assert columnar._scan(odd, *columnar._data_spans(odd)[0]) is None
     parsed = columnar.parse_columns(odd)
     assert parsed.ts.tolist() == [1325379600000, 1325383200500] and parsed.values.tolist() == [1.0, 2.5]
     ts, vals = columnar.to_numpy(model)

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 
 from tempodb import InvalidInputError
-from tempodb._cli.chart import line_chart, resample
 from tempodb._cli.csvio import parse_points
 from tempodb._cli.progress import Progress, render_bar
 from tempodb._cli.target import Target, parse_url, resolve_target
+from tempodb.chart import line_chart, resample
 
 
 def test_resample_shrinks_by_bucket_means_and_stretches_linearly() -> None:
