@@ -15,7 +15,7 @@ grains inside it (plus partials of the raw points at its ragged edges, made by t
   and :func:`summary_of` adds that back the same way.
 
 That exactness needs values whose squares and sums stay in the float range and whose products with
-a count stay exact: :func:`exact_values` (|v| <= 2**480 and every nonzero |v| >= 2**-400).  A grain
+a count stay exact: :func:`admitted` (|v| <= 2**480 and every nonzero |v| >= 2**-400).  A grain
 with any other value is "raw only" (``total == ()``, ``m2 is None``): its count, min and max are
 still good, every other function over it is computed from the raw points.
 """
@@ -33,8 +33,8 @@ from tempodb.server.storage import GRAIN_MS, Partial, Value
 
 __all__ = [
     "GrainFolder",
+    "admitted",
     "ceil_grain",
-    "exact_values",
     "expansion",
     "floor_grain",
     "fold_partials",
@@ -60,25 +60,39 @@ def ceil_grain(ms: int) -> int:
     return -(-ms // GRAIN_MS) * GRAIN_MS
 
 
-def exact_values(values: Sequence[Value], low: Value, high: Value) -> bool:
-    """Whether the exact arithmetic of this module holds for ``values`` (whose min and max are given)."""
-    if high > _HUGE or low < -_HUGE:
-        return False
-    # filter(None, ...) drops the zeros, which are exact: the whole test runs in C.
-    return min(filter(None, map(abs, values)), default=_TINY) >= _TINY
+def _smallest(values: Iterable[Value]) -> float:
+    """The smallest nonzero magnitude among ``values`` (infinity when there is none)."""
+    # filter(None, ...) drops the zeros: the whole scan runs in C.
+    return min(filter(None, map(abs, values)), default=math.inf)
 
 
-def expansion(values: Iterable[float]) -> tuple[float, ...]:
+def admitted(values: Sequence[Value], low: Value, high: Value) -> float | None:
+    """When the exact arithmetic of this module holds for ``values`` (whose min and max are given),
+    their smallest nonzero magnitude (infinity when all are 0); None when it does not."""
+    if low < -_HUGE or high > _HUGE:
+        return None
+    smallest = _smallest(values)
+    return smallest if smallest >= _TINY else None
+
+
+def expansion(values: Sequence[Value], smallest: float | None = None) -> tuple[float, ...]:
     """The exact sum of ``values`` as doubles ``t1, t2, ...`` (largest first) whose real sum it is.
 
     ``t1 = fsum(values)`` is the correctly rounded sum; ``t2 = fsum(values + [-t1])`` the correctly
     rounded remainder, and so on until nothing remains: each term is below half an ulp of the one
     before, so a sum of doubles this module admits needs a handful at most (one or two usually).
+
+    Every value, hence the sum and every term, is a multiple of ``q``, the ulp of the smallest
+    nonzero magnitude (``smallest``, found when not given); what remains after a term ``t`` is at
+    most half an ulp of ``t``, so once ``ulp(t) <= q`` nothing does: that saves the last pass.
     """
+    quantum = math.ulp(_smallest(values) if smallest is None else smallest)
     rest = list(values)
     terms: list[float] = []
     while term := math.fsum(rest):
         terms.append(term)
+        if math.ulp(term) <= quantum:
+            break
         rest.append(-term)
     return tuple(terms)
 
@@ -105,9 +119,10 @@ def partial_of(grain: int, stamps: Sequence[int], values: Sequence[Value]) -> Pa
     """The partial of points in time order (at least one); ``grain`` labels it."""
     n = len(values)
     low, high = min(values), max(values)
-    if not exact_values(values, low, high):
+    smallest = admitted(values, low, high)
+    if smallest is None:
         return Partial(grain, n, low, high, (), None, stamps[0], stamps[-1])
-    total = expansion(values)
+    total = expansion(values, smallest)
     mean = math.fsum(total) / n
     # ``spread`` squares about the rounded mean: take away what the rounding added.
     rounded_ss = spread(values, mean)[0]
@@ -128,7 +143,7 @@ def merge(parts: Sequence[Partial]) -> Partial:
     grain, first, last = min(p.grain for p in parts), min(p.first for p in parts), max(p.last for p in parts)
     if not all(p.exact for p in parts):
         return Partial(grain, count, low, high, (), None, first, last)
-    total = expansion(chain.from_iterable(p.total for p in parts))
+    total = expansion([term for p in parts for term in p.total])
     mean = math.fsum(total) / count
     # Chan's rule about the rounded mean (every term >= 0), then without that mean's own offset.
     between = [p.count * _deviation(p.total, p.count, mean) ** 2 for p in parts]

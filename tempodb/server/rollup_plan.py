@@ -9,7 +9,7 @@ A bucket takes the whole grains inside it from the partials; what of it is not c
 grains is read raw.  For an interval that is a multiple of the grain, in any zone's current offsets,
 that is nothing but the range's head and tail.  A bucket whose bounds are not on grain boundaries
 (historical local mean time, such as America/Chicago before 1883) reads at most a grain at each
-of its ends.  Where a sum, mean or deviation would need a raw-only grain (``partials.exact_values``),
+of its ends.  Where a sum, mean or deviation would need a raw-only grain (``partials.admitted``),
 the whole bucket (or the summary) is folded from its raw points.  Intervals finer than the grain or
 not a multiple of it never come here (:func:`grain_aligned`): they stream raw points.
 """

@@ -47,7 +47,7 @@ class Partial(msgspec.Struct, frozen=True, gc=False):
     non-overlapping expansion: doubles whose real sum is the sum, largest first, usually one or two
     (``tempodb.server.partials.expansion``).  ``m2`` is the sum of squared deviations from the
     points' own mean.  A grain with a value too large or too small for that exact arithmetic
-    (``partials.exact_values``) has ``total == ()`` and ``m2 is None``: "raw only", any rollup
+    (``partials.admitted``) has ``total == ()`` and ``m2 is None``: "raw only", any rollup
     touching it reads the points.  ``grain`` is the grain's start (epoch ms, a multiple of
     :data:`GRAIN_MS`); ``first``/``last`` the first and last timestamps in it.
     """
