@@ -22,7 +22,8 @@ import sqlite3
 import struct
 from bisect import bisect_left
 from collections.abc import Sequence
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 
 from tempodb.server.partials import ceil_grain, floor_grain, merge, partial_of, partials_of
 from tempodb.server.storage import GRAIN_MS, Partial, Point
@@ -103,12 +104,14 @@ def written(conn: sqlite3.Connection, sid: int, points: Sequence[Point], *, incr
     if not points:
         return
     stamps = list(map(_FIRST, points))
-    if stamps != sorted(stamps):
+    # Strictly increasing (the usual write, checked in one C pass) is sorted and without repeats.
+    distinct = all(map(lt, stamps, islice(stamps, 1, None)))
+    if not distinct:
         points = sorted(points, key=_FIRST)  # stable: of repeated timestamps the last written stays last
         stamps = list(map(_FIRST, points))
+        # Repeated timestamps (the last one won, or an increment summed them): recompute those grains.
+        distinct = len(set(stamps)) == len(stamps)
     values = list(map(_SECOND, points))
-    # Repeated timestamps (the last one won, or an increment summed them): recompute those grains.
-    distinct = len(set(stamps)) == len(stamps)
     stored = _stored(conn, sid, floor_grain(stamps[0]), floor_grain(stamps[-1]))
     fresh: list[tuple[object, ...]] = []
     i, n = 0, len(stamps)
