@@ -71,14 +71,18 @@ def _has_ready_column(conn: sqlite3.Connection) -> bool:
     return "partials" in {row[1] for row in conn.execute("PRAGMA table_info(series)")}
 
 
+# Packers of 0..31 little-endian doubles (an expansion of admitted values has at most ~20 terms).
+_PACKERS = [struct.Struct(f"<{k}d") for k in range(32)]
+
+
 def _row(sid: int, p: Partial) -> tuple[object, ...]:
-    total = struct.pack(f"<{len(p.total)}d", *p.total) if p.exact else None
+    total = _PACKERS[len(p.total)].pack(*p.total) if p.exact else None
     return (sid, p.grain, p.count, p.low, p.high, total, p.m2, p.first, p.last)
 
 
 def _partial(row: tuple[object, ...]) -> Partial:
     grain, n, low, high, total, m2, first, last = row
-    terms = struct.unpack(f"<{len(total) // 8}d", total) if isinstance(total, bytes) else ()
+    terms = _PACKERS[len(total) >> 3].unpack(total) if isinstance(total, bytes) else ()
     return Partial(grain, n, low, high, terms, m2, first, last)  # type: ignore[arg-type]  # the columns' types
 
 
