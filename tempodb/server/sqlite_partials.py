@@ -21,9 +21,10 @@ from __future__ import annotations
 import sqlite3
 import struct
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 from operator import itemgetter, lt
+from typing import Any
 
 from tempodb.server.partials import ceil_grain, floor_grain, merge, partial_of, partials_of
 from tempodb.server.storage import GRAIN_MS, Partial, Point
@@ -80,16 +81,21 @@ def _row(sid: int, p: Partial) -> tuple[object, ...]:
     return (sid, p.grain, p.count, p.low, p.high, total, p.m2, p.first, p.last)
 
 
-def _partial(row: tuple[object, ...]) -> Partial:
-    grain, n, low, high, total, m2, first, last = row
-    terms = _PACKERS[len(total) >> 3].unpack(total) if isinstance(total, bytes) else ()
-    return Partial(grain, n, low, high, terms, m2, first, last)  # type: ignore[arg-type]  # the columns' types
+_UNPACKERS = [packer.unpack for packer in _PACKERS]
+
+
+def _partials(rows: Iterable[tuple[Any, ...]]) -> list[Partial]:
+    """Rows of ``_COLUMNS`` as partials (one comprehension, no call per row: a year is 35,040 rows)."""
+    return [
+        Partial(grain, n, low, high, () if total is None else _UNPACKERS[len(total) >> 3](total), m2, first, last)
+        for grain, n, low, high, total, m2, first, last in rows
+    ]
 
 
 def _stored(conn: sqlite3.Connection, sid: int, low: int, high: int) -> dict[int, Partial]:
     """The stored partials of grains ``low <= grain <= high``."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM partials WHERE series = ? AND grain BETWEEN ? AND ?", (sid, low, high))
-    return {row[0]: _partial(row) for row in rows}
+    return {p.grain: p for p in _partials(rows)}
 
 
 def recompute(conn: sqlite3.Connection, sid: int, grain: int) -> Partial | None:
@@ -173,4 +179,4 @@ def read(conn: sqlite3.Connection, sid: int, start: int, end: int) -> list[Parti
         f"SELECT {_COLUMNS} FROM partials WHERE series = ? AND grain >= ? AND grain <= ? ORDER BY grain",
         (sid, ceil_grain(start), end - GRAIN_MS),
     )
-    return [_partial(row) for row in rows]
+    return _partials(rows)
