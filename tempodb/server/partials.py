@@ -71,7 +71,8 @@ def admitted(values: Sequence[Value], low: Value, high: Value) -> float | None:
     their smallest nonzero magnitude (infinity when all are 0); None when it does not."""
     if low < -_HUGE or high > _HUGE:
         return None
-    smallest = _smallest(values)
+    # All of one sign (most series): the smallest magnitude is an end, with no scan.
+    smallest = low if low > 0 else -high if high < 0 else _smallest(values)
     return smallest if smallest >= _TINY else None
 
 
