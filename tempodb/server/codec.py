@@ -32,6 +32,7 @@ __all__ = [
     "encoded_json_response",
     "json_response",
     "multistatus_response",
+    "PlainMulti",
     "plain_points",
     "plain_series_points",
 ]
@@ -189,7 +190,7 @@ def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
     return _columns(plain, naive_zone)
 
 
-def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint] | Sequence[_SeriesAmount], naive_zone: tzinfo) -> list[Point] | None:
+def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint], naive_zone: tzinfo) -> list[Point] | None:
     """The (stamp, value) points of typed items, or None when one is not plainly valid."""
     values = [point.v for point in plain]
     # Typed decoding yields only finite floats (it refuses 1e400); ints may still exceed 64 bits.
@@ -216,44 +217,77 @@ class _SeriesPoint(msgspec.Struct, gc=False):
     key: str | None = None
 
 
-class _SeriesAmount(msgspec.Struct, gc=False):
+class _SeriesAmount(_SeriesPoint, gc=False):
     """A multi increment item in the common shape: the amount is an integer (a float would be
     truncated, which the general path does)."""
 
     v: int
-    t: str
-    id: str | None = None
-    key: str | None = None
 
 
 _SERIES_POINTS = msgspec.json.Decoder(list[_SeriesPoint])
 _SERIES_AMOUNTS = msgspec.json.Decoder(list[_SeriesAmount])
 
 
-def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> tuple[list[SeriesRef], list[Point]] | None:
-    """Each item's series and point of a multi write body in the common shape, or None to take the
+class PlainMulti:
+    """A multi write body read by the fast path: its points grouped by series, in the order each
+    series first appears (the order the general path writes them in)."""
+
+    __slots__ = ("_items", "_refs", "grouped")
+
+    def __init__(self, items: Sequence[_SeriesPoint], refs: dict[tuple[str, str], SeriesRef], grouped: dict[SeriesRef, list[Point]]) -> None:
+        self._items = items
+        self._refs = refs
+        self.grouped = grouped
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def item_refs(self) -> list[SeriesRef]:
+        """Each item's series: only wanted when the store refuses a series, so not built before."""
+        refs = self._refs
+        return [refs["key", item.key] if item.id is None else refs["id", item.id] for item in self._items]  # type: ignore[index]
+
+
+def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> PlainMulti | None:
+    """A multi write body in the common shape, read at C speed where possible; None to take the
     general path (the item by item one, which names every problem).
 
-    A 100-series body names each series a hundred times: the names are checked once per distinct
-    (id, key) pair instead of once per item, and the points come out as :func:`plain_points` makes
-    them.  Any item the general path would refuse or read differently (no usable series, a missing
-    "t", a float amount to truncate...) returns None.
+    A 100-series body names each series a hundred times: each distinct name is checked once, and
+    points are grouped under the name strings as sent (a string caches its hash; a tuple or a
+    ``SeriesRef`` would be hashed afresh for every item).  Any item the general path would refuse
+    or read differently (no usable series, a missing "t", a float amount to truncate...) returns None.
     """
     try:
-        plain = (_SERIES_AMOUNTS if increment else _SERIES_POINTS).decode(body)
+        items: Sequence[_SeriesPoint] = (_SERIES_AMOUNTS if increment else _SERIES_POINTS).decode(body)
     except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
         return None
-    points = _columns(plain, naive_zone)
+    points = _columns(items, naive_zone)
     if points is None:
         return None
-    names = [(item.id, item.key) for item in plain]
-    refs_by_name: dict[tuple[str | None, str | None], SeriesRef] = {}
-    for series_id, key in set(names):
+    by_key: dict[str | None, list[Point]] = {}
+    by_id: dict[str, list[Point]] = {}
+    order: list[tuple[str, str | None]] = []  # (by, name) of each group as it first appears
+    for item, point in zip(items, points, strict=True):
+        series_id = item.id  # the id wins over the key whenever it is given (SeriesRef.choose)
+        if series_id is None:
+            group = by_key.get(item.key)
+            if group is None:
+                group = by_key[item.key] = []
+                order.append(("key", item.key))
+        else:
+            group = by_id.get(series_id)
+            if group is None:
+                group = by_id[series_id] = []
+                order.append(("id", series_id))
+        group.append(point)
+    refs: dict[tuple[str, str], SeriesRef] = {}
+    grouped: dict[SeriesRef, list[Point]] = {}
+    for by, name in order:
+        if name is None:  # neither an id nor a key
+            return None
         try:
-            ref = SeriesRef.choose(series_id, key)
+            ref = refs[by, name] = SeriesRef.named(by, name)
         except InvalidInputError:
             return None
-        if ref is None:
-            return None
-        refs_by_name[series_id, key] = ref
-    return [refs_by_name[name] for name in names], points
+        grouped[ref] = by_id[name] if by == "id" else by_key[name]
+    return PlainMulti(items, refs, grouped)

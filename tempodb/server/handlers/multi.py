@@ -10,7 +10,7 @@ the first problems named) instead of answered item by item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tempodb._wire.http import Response
@@ -34,25 +34,28 @@ _NAMED = 3  # problems quoted in that 400
 
 def write_multi(ctx: Context, *, increment: bool = False) -> Response:
     body = ctx.body_bytes()
-    # The common body (every item plainly valid) takes the typed fast path; any other is judged
-    # item by item, which also names each problem.
+    # The common body (every item plainly valid) takes the typed fast path, which groups as it
+    # reads; any other is judged item by item, which also names each problem.
     plain = codec.plain_series_points(body, ctx.naive_zone, increment=increment)
-    refs: Sequence[SeriesRef | None]
+    grouped: dict[SeriesRef, list[Point]]
+    item_refs: Callable[[], Sequence[SeriesRef | None]]
+    statuses: list[list[str]]  # empty while every item is good
     if plain is not None:
-        refs, points = plain
-        _check_size(len(refs))
-        statuses: list[list[str]] = []  # every item is good: filled in only if the store refuses one
+        _check_size(len(plain))
+        grouped, item_refs, statuses = plain.grouped, plain.item_refs, []
     else:
         refs, points, statuses = _judged(ctx, codec.decode_json(body), increment=increment)
-    grouped: dict[SeriesRef, list[Point]] = {}
-    for ref, point in zip(refs, points, strict=True):
-        if ref is not None:
-            grouped.setdefault(ref, []).append(point)
+        grouped = {}
+        for ref, point in zip(refs, points, strict=True):
+            if ref is not None:
+                grouped.setdefault(ref, []).append(point)
+        item_refs = lambda: refs  # noqa: E731
     # The store may still refuse a series (an unknown id equal to another series' key): only its items.
     refused_series = apply_each(ctx, grouped, increment=increment) if grouped else {}
     if refused_series:
-        statuses = statuses or [[] for _ in refs]
-        for index, ref in enumerate(refs):
+        each = item_refs()
+        statuses = statuses or [[] for _ in each]
+        for index, ref in enumerate(each):
             if ref is not None and ref in refused_series:
                 statuses[index] = [refused_series[ref]]
     if not any(statuses):
