@@ -14,7 +14,7 @@ from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Response
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.values import INT64_MAX, INT64_MIN
-from tempodb.server._timefmt import format_pieces, parse_many
+from tempodb.server._timefmt import format_pieces, parse_many, parse_ms
 from tempodb.server.edge import JSON_TYPE, close_blocks, fail
 from tempodb.server.storage import Point, SeriesRecord, Value
 
@@ -33,6 +33,7 @@ __all__ = [
     "json_response",
     "multistatus_response",
     "PlainMulti",
+    "plain_bulk_points",
     "plain_points",
     "plain_series_points",
 ]
@@ -192,6 +193,18 @@ def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
 
 def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint], naive_zone: tzinfo) -> list[Point] | None:
     """The (stamp, value) points of typed items, or None when one is not plainly valid."""
+    values = _values(plain)
+    if values is None:
+        return None
+    try:
+        stamps = parse_many([point.t for point in plain], naive_zone)
+    except ValueError:  # InvalidInputError, or the ValueError of an offset of 24 h or more
+        return None
+    return list(zip(stamps, values, strict=True))
+
+
+def _values(plain: Sequence[_PlainPoint] | Sequence[_NamedValue]) -> list[int | float] | None:
+    """The values of typed items, or None when an integer is beyond 64 bits."""
     values = [point.v for point in plain]
     # Typed decoding yields only finite floats (it refuses 1e400); ints may still exceed 64 bits.
     # The C-speed min/max clears the common body; a large value sends it to the exact per-int check.
@@ -201,69 +214,63 @@ def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint], naive_zone: 
         and any(type(v) is int and not INT64_MIN <= v <= INT64_MAX for v in values)
     ):
         return None
-    try:
-        stamps = parse_many([point.t for point in plain], naive_zone)
-    except ValueError:  # InvalidInputError, or the ValueError of an offset of 24 h or more
-        return None
-    return list(zip(stamps, values, strict=True))
+    return values
 
 
-class _SeriesPoint(msgspec.Struct, gc=False):
-    """A multi write item as clients send it: a point and its series by string "id" or "key"."""
+class _NamedValue(msgspec.Struct, kw_only=True, gc=False):
+    """A bulk write item as clients send it: a JSON number "v" and its series by string "id" or "key"."""
 
     v: int | float
-    t: str
     id: str | None = None
     key: str | None = None
 
 
-class _SeriesAmount(_SeriesPoint, gc=False):
-    """A multi increment item in the common shape: the amount is an integer (a float would be
+class _NamedAmount(_NamedValue, kw_only=True, gc=False):
+    """A bulk increment item in the common shape: the amount is an integer (a float would be
     truncated, which the general path does)."""
 
     v: int
 
 
+class _SeriesPoint(_NamedValue, kw_only=True, gc=False):
+    """A multi write item as clients send it: a named value and its string "t"."""
+
+    t: str
+
+
+class _SeriesAmount(_SeriesPoint, kw_only=True, gc=False):
+    """A multi increment item in the common shape (see :class:`_NamedAmount`)."""
+
+    v: int
+
+
+class _Bulk(msgspec.Struct, gc=False):
+    """A bulk write body: one string "t" for every item."""
+
+    t: str
+    data: list[_NamedValue]
+
+
+class _BulkAmounts(msgspec.Struct, gc=False):
+    t: str
+    data: list[_NamedAmount]
+
+
 _SERIES_POINTS = msgspec.json.Decoder(list[_SeriesPoint])
 _SERIES_AMOUNTS = msgspec.json.Decoder(list[_SeriesAmount])
+_BULK = msgspec.json.Decoder(_Bulk)
+_BULK_AMOUNTS = msgspec.json.Decoder(_BulkAmounts)
 
 
-class PlainMulti:
-    """A multi write body read by the fast path: its points grouped by series, in the order each
-    series first appears (the order the general path writes them in)."""
-
-    __slots__ = ("_items", "_refs", "grouped")
-
-    def __init__(self, items: Sequence[_SeriesPoint], refs: dict[tuple[str, str], SeriesRef], grouped: dict[SeriesRef, list[Point]]) -> None:
-        self._items = items
-        self._refs = refs
-        self.grouped = grouped
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def item_refs(self) -> list[SeriesRef]:
-        """Each item's series: only wanted when the store refuses a series, so not built before."""
-        refs = self._refs
-        return [refs["key", item.key] if item.id is None else refs["id", item.id] for item in self._items]  # type: ignore[index]
-
-
-def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> PlainMulti | None:
-    """A multi write body in the common shape, read at C speed where possible; None to take the
-    general path (the item by item one, which names every problem).
+def _grouped(items: Sequence[_NamedValue], points: list[Point]) -> tuple[dict[SeriesRef, list[Point]], dict[tuple[str, str], SeriesRef]] | None:
+    """The points grouped by the series their items name, in the order each series first appears
+    (the order the general path writes them in), and each (by, name)'s ref; None when an item
+    names no usable series.
 
     A 100-series body names each series a hundred times: each distinct name is checked once, and
     points are grouped under the name strings as sent (a string caches its hash; a tuple or a
-    ``SeriesRef`` would be hashed afresh for every item).  Any item the general path would refuse
-    or read differently (no usable series, a missing "t", a float amount to truncate...) returns None.
+    ``SeriesRef`` would be hashed afresh for every item).
     """
-    try:
-        items: Sequence[_SeriesPoint] = (_SERIES_AMOUNTS if increment else _SERIES_POINTS).decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
-        return None
-    points = _columns(items, naive_zone)
-    if points is None:
-        return None
     by_key: dict[str | None, list[Point]] = {}
     by_id: dict[str, list[Point]] = {}
     order: list[tuple[str, str | None]] = []  # (by, name) of each group as it first appears
@@ -290,4 +297,62 @@ def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> 
         except InvalidInputError:
             return None
         grouped[ref] = by_id[name] if by == "id" else by_key[name]
+    return grouped, refs
+
+
+def plain_bulk_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> dict[SeriesRef, list[Point]] | None:
+    """A bulk write body in the common shape, its points grouped by series (as :func:`_grouped`);
+    None to take the general path (the item by item one, which names the first problem): a
+    missing or unparseable "t", an item without a usable series, a float amount to truncate...
+    """
+    try:
+        bulk: _Bulk | _BulkAmounts = (_BULK_AMOUNTS if increment else _BULK).decode(body)
+    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+        return None
+    values = _values(bulk.data)
+    if values is None:
+        return None
+    try:
+        at = parse_ms(bulk.t, naive_zone)
+    except ValueError:  # as in _columns
+        return None
+    found = _grouped(bulk.data, [(at, v) for v in values])
+    return None if found is None else found[0]
+
+
+class PlainMulti:
+    """A multi write body read by the fast path: its points grouped by series, in the order each
+    series first appears (the order the general path writes them in)."""
+
+    __slots__ = ("_items", "_refs", "grouped")
+
+    def __init__(self, items: Sequence[_SeriesPoint], refs: dict[tuple[str, str], SeriesRef], grouped: dict[SeriesRef, list[Point]]) -> None:
+        self._items = items
+        self._refs = refs
+        self.grouped = grouped
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def item_refs(self) -> list[SeriesRef]:
+        """Each item's series: only wanted when the store refuses a series, so not built before."""
+        refs = self._refs
+        return [refs["key", item.key] if item.id is None else refs["id", item.id] for item in self._items]  # type: ignore[index]
+
+
+def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> PlainMulti | None:
+    """A multi write body in the common shape, read at C speed where possible and grouped by series
+    (as :func:`_grouped`); None to take the general path (the item by item one, which names every
+    problem): any item it would refuse or read differently (no usable series, a missing "t", a
+    float amount to truncate...).
+    """
+    try:
+        items: Sequence[_SeriesPoint] = (_SERIES_AMOUNTS if increment else _SERIES_POINTS).decode(body)
+    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+        return None
+    points = _columns(items, naive_zone)
+    found = None if points is None else _grouped(items, points)
+    if found is None:
+        return None
+    grouped, refs = found
     return PlainMulti(items, refs, grouped)

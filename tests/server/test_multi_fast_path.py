@@ -1,6 +1,7 @@
-"""The typed fast path of multi writes (``codec.plain_series_points``) against the item-by-item
-validator it stands in for: it accepts exactly the plainly valid bodies, reads them into the same
-series and points, and a write answers the same (status, body, stored rows) whichever path took it.
+"""The typed fast paths of multi and bulk writes (``codec.plain_series_points``,
+``codec.plain_bulk_points``) against the item-by-item validator they stand in for: each accepts
+exactly the plainly valid bodies and reads them into the same series and points, and a multi write
+answers the same (status, body, stored rows) whichever path took it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tempodb._wire.timestamps import get_zone
 from tempodb.server import codec
 from tempodb.server.engine import Engine
 from tempodb.server.factory import open_engine
-from tempodb.server.validation import item_checker
+from tempodb.server.validation import item_checker, timestamp
 
 AUTH = {"Authorization": "Basic a2V5OnNlY3JldA=="}
 T = "2012-01-01T00:00:00Z"
@@ -90,11 +91,46 @@ def test_the_fast_path_takes_exactly_the_plainly_valid_bodies(items: list[Any], 
     assert all_good
     assert len(fast) == len(items)
     assert fast.item_refs() == [c[0] for c in checked]
+    assert _typed(fast.grouped) == _expected_groups(checked)  # the same groups, in the same order
+
+
+def _expected_groups(checked: list[Any]) -> list[tuple[Any, list[tuple[int, Any, type]]]]:
+    """The validator's good items grouped by series, in first-appearance order, values typed."""
     expected: dict[Any, list[tuple[int, Any, type]]] = {}
-    for ref, (t, v) in checked:  # type: ignore[misc]
+    for ref, (t, v) in checked:
         expected.setdefault(ref, []).append((t, v, type(v)))
-    got = {ref: [(t, v, type(v)) for t, v in points] for ref, points in fast.grouped.items()}
-    assert list(got.items()) == list(expected.items())  # the same groups, in the same order
+    return list(expected.items())
+
+
+def _typed(grouped: dict[Any, list[tuple[int, Any]]]) -> list[tuple[Any, list[tuple[int, Any, type]]]]:
+    return [(ref, [(t, v, type(v)) for t, v in points]) for ref, points in grouped.items()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=_bodies(12),
+    t=st.one_of(_GOOD_STAMPS, _STAMPS),
+    increment=st.booleans(),
+    zone_name=st.sampled_from(["UTC", "America/Chicago"]),
+)
+def test_the_bulk_fast_path_takes_exactly_the_plainly_valid_bodies(items: list[Any], t: Any, increment: bool, zone_name: str) -> None:
+    zone = get_zone(zone_name)
+    data = [{name: value for name, value in item.items() if name != "t"} if type(item) is dict else item for item in items]
+    body = msgspec.json.encode({"data": data} if t is _ABSENT else {"t": t, "data": data})
+    fast = codec.plain_bulk_points(body, zone, increment=increment)
+    at = timestamp(None if t is _ABSENT else t, zone, 0)
+    if isinstance(at, str):  # the general path refuses the body for its "t"
+        assert fast is None
+        return
+    check = item_checker(increment=increment, naive_zone=zone, now=0, by_series=True, at=at)
+    checked = [check(item) for item in msgspec.json.decode(msgspec.json.encode(data))]
+    all_good = not any(isinstance(c, list) for c in checked)
+    if all_good and type(t) is str and all(_plainly_valid({**item, "t": t}, increment=increment) for item in data):
+        assert fast is not None
+    if fast is None:
+        return
+    assert all_good
+    assert _typed(fast) == _expected_groups(checked)
 
 
 @contextmanager
