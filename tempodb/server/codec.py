@@ -175,6 +175,16 @@ class _PlainPoint(msgspec.Struct, gc=False):
 _PLAIN_POINTS = msgspec.json.Decoder(list[_PlainPoint])
 
 
+def _typed(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T | None:
+    """``body`` decoded into the fast path's types, or None when it is not in that shape."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+        return None
+    except RecursionError:  # an ignored field nested thousands deep: the general path says so
+        return None
+
+
 def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
     """The points of a write body in the common shape, or None to take the general path.
 
@@ -184,9 +194,8 @@ def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
     returns None, and the general path answers exactly as it always has, errors and their point
     index included.
     """
-    try:
-        plain = _PLAIN_POINTS.decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+    plain = _typed(_PLAIN_POINTS, body)
+    if plain is None:
         return None
     return _columns(plain, naive_zone)
 
@@ -305,9 +314,8 @@ def plain_bulk_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> di
     None to take the general path (the item by item one, which names the first problem): a
     missing or unparseable "t", an item without a usable series, a float amount to truncate...
     """
-    try:
-        bulk: _Bulk | _BulkAmounts = (_BULK_AMOUNTS if increment else _BULK).decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+    bulk: _Bulk | _BulkAmounts | None = _typed(_BULK_AMOUNTS, body) if increment else _typed(_BULK, body)
+    if bulk is None:
         return None
     values = _values(bulk.data)
     if values is None:
@@ -346,9 +354,8 @@ def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> 
     problem): any item it would refuse or read differently (no usable series, a missing "t", a
     float amount to truncate...).
     """
-    try:
-        items: Sequence[_SeriesPoint] = (_SERIES_AMOUNTS if increment else _SERIES_POINTS).decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+    items: Sequence[_SeriesPoint] | None = _typed(_SERIES_AMOUNTS, body) if increment else _typed(_SERIES_POINTS, body)
+    if items is None:
         return None
     points = _columns(items, naive_zone)
     found = None if points is None else _grouped(items, points)

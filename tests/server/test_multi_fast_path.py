@@ -207,3 +207,13 @@ def test_an_oversized_body_is_refused_before_it_is_written(monkeypatch: pytest.M
     for fast in (True, False):
         status, text, rows = _answer(body, increment=False, fast=fast, monkeypatch=monkeypatch)
         assert status == 413 and b"over the limit of 3" in text and rows == []
+
+
+def test_the_fast_paths_step_aside_for_a_deeply_nested_ignored_field() -> None:
+    # msgspec recurses into an ignored field's value: a RecursionError, not a decode error.
+    deep = '{"x":' * 100_000 + "1" + "}" * 100_000
+    zone = get_zone("UTC")
+    item = f'{{"t": "{T}", "key": "a", "v": 1, "deep": {deep}}}'
+    assert codec.plain_points(f"[{item}]".encode(), zone) is None
+    assert codec.plain_series_points(f"[{item}]".encode(), zone, increment=False) is None
+    assert codec.plain_bulk_points(f'{{"t": "{T}", "data": [{item}]}}'.encode(), zone, increment=False) is None
