@@ -32,7 +32,7 @@ from typing import Any
 import tempodb
 from benchmarks._common import T0_MS, Row, check_goal
 from benchmarks._influx import Influx, influx_server, influxd_path
-from benchmarks._server import peak_rss_bytes, server
+from benchmarks._server import cpu_seconds, peak_rss_bytes, server
 from tempodb import DataPoint
 
 __all__ = ["print_peer_table", "run"]
@@ -60,16 +60,25 @@ def _ms(moment: datetime) -> int:
 
 
 class _Race:
-    """Seconds spent by each system, added request by request as the two take turns."""
+    """Wall time and server CPU time spent by each system, added request by request as the two
+    take turns.  Server CPU is what a shared, noisy machine distorts least: it counts the work done,
+    not the waiting for a core."""
 
-    def __init__(self) -> None:
-        self.seconds = {"tempodb": 0.0, "influx": 0.0}
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.seconds = {system: 0.0 for system in pids}
+        self.cpu = {system: 0.0 for system in pids}
 
-    def time(self, system: str, work: Callable[[], object]) -> Any:
+    def time(self, system: str, work: Callable[[], object]) -> None:
+        cpu_before = cpu_seconds(self.pids[system]) or 0.0
         begin = time.perf_counter()
-        result = work()
+        work()
         self.seconds[system] += time.perf_counter() - begin
-        return result
+        self.cpu[system] += (cpu_seconds(self.pids[system]) or 0.0) - cpu_before
+
+    def results(self, n: int) -> dict[str, dict[str, float]]:
+        """Per system: points/s (wall) and server CPU microseconds per point."""
+        return {system: {"rate": n / self.seconds[system], "cpu_us": 1e6 * self.cpu[system] / n} for system in self.pids}
 
 
 # -- ingest -------------------------------------------------------------------------------------
@@ -87,19 +96,17 @@ def _lines(series: str, pairs: list[tuple[int, float]]) -> bytes:
     return "".join([f"bench,sid={series} v={v!r} {t}\n" for t, v in pairs]).encode()
 
 
-def ingest_single(client: tempodb.Client, influx: Influx, key: str, n: int, first: int = 0) -> dict[str, float]:
-    """Points/s of each system writing ``n`` points of one series, batch by batch in turns."""
-    race = _Race()
+def ingest_single(race: _Race, client: tempodb.Client, influx: Influx, key: str, n: int, first: int = 0) -> dict[str, dict[str, float]]:
+    """Each system writing ``n`` points of one series, batch by batch in turns (see :meth:`_Race.results`)."""
     for points, pairs in _single_batches(key, first, n):
         race.time("tempodb", lambda points=points: client.write_key(key, points))  # type: ignore[misc]
         race.time("influx", lambda pairs=pairs: influx.write(_lines(key, pairs)))  # type: ignore[misc]
-    return {system: n / seconds for system, seconds in race.seconds.items()}
+    return race.results(n)
 
 
-def ingest_multi(client: tempodb.Client, influx: Influx, n: int) -> dict[str, float]:
-    """Points/s of each system writing ``n`` points over :data:`SERIES` series, one timestamp's
-    values for every series after another (as a collector sends them), in 10k-point requests."""
-    race = _Race()
+def ingest_multi(race: _Race, client: tempodb.Client, influx: Influx, n: int) -> dict[str, dict[str, float]]:
+    """Each system writing ``n`` points over :data:`SERIES` series, one timestamp's values for every
+    series after another (as a collector sends them), in 10k-point requests."""
     per_request = BATCH // SERIES
     for step in range(0, n // SERIES, per_request):
         stamps = range(step, min(step + per_request, n // SERIES))
@@ -110,7 +117,7 @@ def ingest_multi(client: tempodb.Client, influx: Influx, n: int) -> dict[str, fl
             "influx",
             lambda rows=by_series: influx.write("".join([f"bench,sid={s} v={v!r} {t}\n" for s, t, v in rows]).encode()),  # type: ignore[misc]
         )
-    return {system: n / seconds for system, seconds in race.seconds.items()}
+    return race.results(n)
 
 
 # -- reads --------------------------------------------------------------------------------------
@@ -195,6 +202,15 @@ def _row(name: str, ours: float, theirs: float, unit: str, *, better: str, goal:
     return check_goal(row, ">=", GOALS[goal]) if goal else row
 
 
+def _ingest_rows(what: str, results: dict[str, dict[str, float]]) -> list[Row]:
+    ours, theirs = results["tempodb"], results["influx"]
+    return [
+        _row(f"ingest, {what}", ours["rate"], theirs["rate"], "points/s", better="higher", goal="ingest"),
+        _row("  server CPU per point of that ingest", ours["cpu_us"], theirs["cpu_us"], "us", better="lower",
+             note="user + system time of the server process (/proc), over the points written"),
+    ]
+
+
 def _size(n: int) -> str:
     return f"{n / 1e6:g}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
 
@@ -209,12 +225,10 @@ def run(n: int, *, year: bool = False) -> list[Row]:
     with influx_server() as influx, server() as ours:
         client = tempodb.Client("bench", "bench", ours.info.host, ours.info.port, secure=False)
         try:
-            rates = ingest_single(client, influx, "one", n)
-            rows.append(_row(f"ingest, 1 series in {_size(BATCH)}-point batches ({_size(n)} points)", rates["tempodb"], rates["influx"],
-                             "points/s", better="higher", goal="ingest"))
-            rates = ingest_multi(client, influx, n)
-            rows.append(_row(f"ingest, {SERIES} series via write_multi ({_size(n)} points)", rates["tempodb"], rates["influx"],
-                             "points/s", better="higher", goal="ingest"))
+            pids = {"tempodb": ours.process.pid, "influx": influx.process.pid}
+            rows += _ingest_rows(f"1 series in {_size(BATCH)}-point batches ({_size(n)} points)",
+                                 ingest_single(_Race(pids), client, influx, "one", n))
+            rows += _ingest_rows(f"{SERIES} series via write_multi ({_size(n)} points)", ingest_multi(_Race(pids), client, influx, n))
             for interval, function, tz, label in (("1hour", "mean", None, "hourly mean"), ("1day", "max", ZONE, f"daily max in {ZONE}")):
                 seconds, diff = rollup(client, influx, "one", n, interval=interval, function=function, tz=tz)
                 rows.append(_row(f"{label} over {_size(n)} points", seconds["tempodb"] * 1e3, seconds["influx"] * 1e3, "ms",
@@ -223,7 +237,7 @@ def run(n: int, *, year: bool = False) -> list[Row]:
             rows.append(_row(f"raw read of {_size(n)} points into Python", rates["tempodb"], rates["influx"], "points/s",
                              better="higher", goal="read"))
             if year:
-                rows += _year(client, influx)
+                rows += _year(_Race(pids), client, influx)
         finally:
             client.close()
         total = 2 * n + (YEAR if year else 0)
@@ -237,12 +251,9 @@ def run(n: int, *, year: bool = False) -> list[Row]:
     return rows
 
 
-def _year(client: tempodb.Client, influx: Influx) -> list[Row]:
+def _year(race: _Race, client: tempodb.Client, influx: Influx) -> list[Row]:
     """A year at 1 Hz in a series of its own: its ingest (the same race) and its rollups."""
-    rows: list[Row] = []
-    rates = ingest_single(client, influx, "year", YEAR)
-    rows.append(_row(f"ingest, 1 series in {_size(BATCH)}-point batches ({_size(YEAR)} points)", rates["tempodb"], rates["influx"],
-                     "points/s", better="higher", goal="ingest"))
+    rows = _ingest_rows(f"1 series in {_size(BATCH)}-point batches ({_size(YEAR)} points)", ingest_single(race, client, influx, "year", YEAR))
     for interval, function, tz, label in (("1hour", "mean", None, "hourly mean"), ("1day", "max", ZONE, f"daily max in {ZONE}")):
         seconds, diff = rollup(client, influx, "year", YEAR, interval=interval, function=function, tz=tz)
         rows.append(_row(f"{label} over a year at 1 Hz", seconds["tempodb"] * 1e3, seconds["influx"] * 1e3, "ms",
