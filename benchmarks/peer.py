@@ -209,11 +209,11 @@ def _row(name: str, ours: float, theirs: float, unit: str, *, better: str, goal:
     return check_goal(row, ">=", GOALS[goal]) if goal else row
 
 
-def _ingest_rows(what: str, results: dict[str, dict[str, float]]) -> list[Row]:
+def _ingest_rows(what: str, n: int, results: dict[str, dict[str, float]]) -> list[Row]:
     ours, theirs = results["tempodb"], results["influx"]
     return [
-        _row(f"ingest, {what}", ours["rate"], theirs["rate"], "points/s", better="higher", goal="ingest"),
-        _row("  server CPU per point of that ingest", ours["cpu_us"], theirs["cpu_us"], "us", better="lower",
+        _row(f"ingest, {what} ({_size(n)} points)", ours["rate"], theirs["rate"], "points/s", better="higher", goal="ingest"),
+        _row(f"  server CPU per point, {what.split(' in ')[0].split(' via ')[0]} ({_size(n)})", ours["cpu_us"], theirs["cpu_us"], "us", better="lower",
              note=f"user + system time of the server process (/proc), over the points written; the client's own CPU per point: "
                   f"{ours['client_cpu_us']:.2f} us for tempodb, {theirs['client_cpu_us']:.2f} us for InfluxDB's line protocol"),
     ]
@@ -234,9 +234,8 @@ def run(n: int, *, year: bool = False) -> list[Row]:
         client = tempodb.Client("bench", "bench", ours.info.host, ours.info.port, secure=False)
         try:
             pids = {"tempodb": ours.process.pid, "influx": influx.process.pid}
-            rows += _ingest_rows(f"1 series in {_size(BATCH)}-point batches ({_size(n)} points)",
-                                 ingest_single(_Race(pids), client, influx, "one", n))
-            rows += _ingest_rows(f"{SERIES} series via write_multi ({_size(n)} points)", ingest_multi(_Race(pids), client, influx, n))
+            rows += _ingest_rows(f"1 series in {_size(BATCH)}-point batches", n, ingest_single(_Race(pids), client, influx, "one", n))
+            rows += _ingest_rows(f"{SERIES} series via write_multi", n, ingest_multi(_Race(pids), client, influx, n))
             for interval, function, tz, label in (("1hour", "mean", None, "hourly mean"), ("1day", "max", ZONE, f"daily max in {ZONE}")):
                 seconds, diff = rollup(client, influx, "one", n, interval=interval, function=function, tz=tz)
                 rows.append(_row(f"{label} over {_size(n)} points", seconds["tempodb"] * 1e3, seconds["influx"] * 1e3, "ms",
@@ -261,7 +260,7 @@ def run(n: int, *, year: bool = False) -> list[Row]:
 
 def _year(race: _Race, client: tempodb.Client, influx: Influx) -> list[Row]:
     """A year at 1 Hz in a series of its own: its ingest (the same race) and its rollups."""
-    rows = _ingest_rows(f"1 series in {_size(BATCH)}-point batches ({_size(YEAR)} points)", ingest_single(race, client, influx, "year", YEAR))
+    rows = _ingest_rows(f"1 series in {_size(BATCH)}-point batches", YEAR, ingest_single(race, client, influx, "year", YEAR))
     for interval, function, tz, label in (("1hour", "mean", None, "hourly mean"), ("1day", "max", ZONE, f"daily max in {ZONE}")):
         seconds, diff = rollup(client, influx, "year", YEAR, interval=interval, function=function, tz=tz)
         rows.append(_row(f"{label} over a year at 1 Hz", seconds["tempodb"] * 1e3, seconds["influx"] * 1e3, "ms",
