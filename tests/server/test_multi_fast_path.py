@@ -154,15 +154,33 @@ def _rows(engine: Engine) -> list[tuple[str, list[tuple[int, Any, type]]]]:
     ]
 
 
-def _answer(body: Any, *, increment: bool, fast: bool, monkeypatch: pytest.MonkeyPatch, setup: Any = None) -> tuple[Any, ...]:
+_PATHS = {("multi", False): "/v1/multi/", ("multi", True): "/v1/multi/increment/", ("bulk", False): "/v1/data/", ("bulk", True): "/v1/increment/"}
+
+
+def _answer(
+    body: Any, *, increment: bool, fast: bool, monkeypatch: pytest.MonkeyPatch, setup: Any = None, shape: str = "multi"
+) -> tuple[Any, ...]:
+    """Status, body and stored rows of a multi (or bulk) write, with its fast path on or off."""
     with monkeypatch.context() as patch:
         if not fast:
             patch.setattr(codec, "plain_series_points", lambda body, zone, *, increment: None)
+            patch.setattr(codec, "plain_bulk_points", lambda body, zone, *, increment: None)
         with _engine() as engine:
             if setup is not None:
                 assert _post(engine, "/v1/multi/", setup).status_code == 200
-            response = _post(engine, "/v1/multi/increment/" if increment else "/v1/multi/", body)
+            response = _post(engine, _PATHS[shape, increment], body)
             return response.status_code, response.body, _rows(engine)
+
+
+@settings(max_examples=20, deadline=None)  # an engine per example: ~0.1 s each
+@given(items=_bodies(8), t=st.one_of(_GOOD_STAMPS, _STAMPS), increment=st.booleans())
+def test_a_bulk_write_answers_the_same_on_either_path(items: list[Any], t: Any, increment: bool) -> None:
+    data = [{name: value for name, value in item.items() if name != "t"} if type(item) is dict else item for item in items]
+    body = {"data": data} if t is _ABSENT else {"t": t, "data": data}
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        setup = [{"t": T, "key": "a", "v": 1}]
+        fast = _answer(body, increment=increment, fast=True, monkeypatch=monkeypatch, setup=setup, shape="bulk")
+        assert fast == _answer(body, increment=increment, fast=False, monkeypatch=monkeypatch, setup=setup, shape="bulk")
 
 
 @settings(max_examples=20, deadline=None)  # an engine per example: ~0.1 s each
