@@ -14,7 +14,7 @@ from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Response
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.values import INT64_MAX, INT64_MIN
-from tempodb.server._timefmt import format_pieces, parse_many, parse_ms
+from tempodb.server._timefmt import format_pieces, parse_many
 from tempodb.server.edge import JSON_TYPE, close_blocks, fail
 from tempodb.server.storage import Point, SeriesRecord, Value
 
@@ -33,7 +33,6 @@ __all__ = [
     "json_response",
     "multistatus_response",
     "PlainMulti",
-    "plain_bulk_points",
     "plain_points",
     "plain_series_points",
 ]
@@ -161,7 +160,7 @@ def dataset_blocks(
     yield b'%s],"rollup":%b,"summary":%b}' % (b"" if first else b"}", encode(echo), encode(summary))
 
 
-# -- the points of a write, in bulk -------------------------------------------------------------
+# -- the points of a write, in bulk (single-series and multi) ----------------------------------
 
 
 class _PlainPoint(msgspec.Struct, gc=False):
@@ -212,7 +211,7 @@ def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint], naive_zone: 
     return list(zip(stamps, values, strict=True))
 
 
-def _values(plain: Sequence[_PlainPoint] | Sequence[_NamedValue]) -> list[int | float] | None:
+def _values(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint]) -> list[int | float] | None:
     """The values of typed items, or None when an integer is beyond 64 bits."""
     values = [point.v for point in plain]
     # Typed decoding yields only finite floats (it refuses 1e400); ints may still exceed 64 bits.
@@ -226,52 +225,27 @@ def _values(plain: Sequence[_PlainPoint] | Sequence[_NamedValue]) -> list[int | 
     return values
 
 
-class _NamedValue(msgspec.Struct, kw_only=True, gc=False):
-    """A bulk write item as clients send it: a JSON number "v" and its series by string "id" or "key"."""
+class _SeriesPoint(msgspec.Struct, gc=False):
+    """A multi write item as clients send it: a point and its series by string "id" or "key"."""
 
     v: int | float
+    t: str
     id: str | None = None
     key: str | None = None
 
 
-class _NamedAmount(_NamedValue, kw_only=True, gc=False):
-    """A bulk increment item in the common shape: the amount is an integer (a float would be
+class _SeriesAmount(_SeriesPoint, gc=False):
+    """A multi increment item in the common shape: the amount is an integer (a float would be
     truncated, which the general path does)."""
 
     v: int
 
 
-class _SeriesPoint(_NamedValue, kw_only=True, gc=False):
-    """A multi write item as clients send it: a named value and its string "t"."""
-
-    t: str
-
-
-class _SeriesAmount(_SeriesPoint, kw_only=True, gc=False):
-    """A multi increment item in the common shape (see :class:`_NamedAmount`)."""
-
-    v: int
-
-
-class _Bulk(msgspec.Struct, gc=False):
-    """A bulk write body: one string "t" for every item."""
-
-    t: str
-    data: list[_NamedValue]
-
-
-class _BulkAmounts(msgspec.Struct, gc=False):
-    t: str
-    data: list[_NamedAmount]
-
-
 _SERIES_POINTS = msgspec.json.Decoder(list[_SeriesPoint])
 _SERIES_AMOUNTS = msgspec.json.Decoder(list[_SeriesAmount])
-_BULK = msgspec.json.Decoder(_Bulk)
-_BULK_AMOUNTS = msgspec.json.Decoder(_BulkAmounts)
 
 
-def _grouped(items: Sequence[_NamedValue], points: list[Point]) -> tuple[dict[SeriesRef, list[Point]], dict[tuple[str, str], SeriesRef]] | None:
+def _grouped(items: Sequence[_SeriesPoint], points: list[Point]) -> tuple[dict[SeriesRef, list[Point]], dict[tuple[str, str], SeriesRef]] | None:
     """The points grouped by the series their items name, in the order each series first appears
     (the order the general path writes them in), and each (by, name)'s ref; None when an item
     names no usable series.
@@ -307,25 +281,6 @@ def _grouped(items: Sequence[_NamedValue], points: list[Point]) -> tuple[dict[Se
             return None
         grouped[ref] = by_id[name] if by == "id" else by_key[name]
     return grouped, refs
-
-
-def plain_bulk_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> dict[SeriesRef, list[Point]] | None:
-    """A bulk write body in the common shape, its points grouped by series (as :func:`_grouped`);
-    None to take the general path (the item by item one, which names the first problem): a
-    missing or unparseable "t", an item without a usable series, a float amount to truncate...
-    """
-    bulk: _Bulk | _BulkAmounts | None = _typed(_BULK_AMOUNTS, body) if increment else _typed(_BULK, body)
-    if bulk is None:
-        return None
-    values = _values(bulk.data)
-    if values is None:
-        return None
-    try:
-        at = parse_ms(bulk.t, naive_zone)
-    except ValueError:  # as in _columns
-        return None
-    found = _grouped(bulk.data, [(at, v) for v in values])
-    return None if found is None else found[0]
 
 
 class PlainMulti:

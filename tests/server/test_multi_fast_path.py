@@ -1,7 +1,6 @@
-"""The typed fast paths of multi and bulk writes (``codec.plain_series_points``,
-``codec.plain_bulk_points``) against the item-by-item validator they stand in for: each accepts
-exactly the plainly valid bodies and reads them into the same series and points, and a multi write
-answers the same (status, body, stored rows) whichever path took it.
+"""The typed fast path of multi writes (``codec.plain_series_points``) against the item-by-item
+validator it stands in for: it accepts exactly the plainly valid bodies, reads them into the same
+series and points, and a write answers the same (status, body, stored rows) whichever path took it.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from tempodb._wire.timestamps import get_zone
 from tempodb.server import codec
 from tempodb.server.engine import Engine
 from tempodb.server.factory import open_engine
-from tempodb.server.validation import item_checker, timestamp
+from tempodb.server.validation import item_checker
 
 AUTH = {"Authorization": "Basic a2V5OnNlY3JldA=="}
 T = "2012-01-01T00:00:00Z"
@@ -106,33 +105,6 @@ def _typed(grouped: dict[Any, list[tuple[int, Any]]]) -> list[tuple[Any, list[tu
     return [(ref, [(t, v, type(v)) for t, v in points]) for ref, points in grouped.items()]
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    items=_bodies(12),
-    t=st.one_of(_GOOD_STAMPS, _STAMPS),
-    increment=st.booleans(),
-    zone_name=st.sampled_from(["UTC", "America/Chicago"]),
-)
-def test_the_bulk_fast_path_takes_exactly_the_plainly_valid_bodies(items: list[Any], t: Any, increment: bool, zone_name: str) -> None:
-    zone = get_zone(zone_name)
-    data = [{name: value for name, value in item.items() if name != "t"} if type(item) is dict else item for item in items]
-    body = msgspec.json.encode({"data": data} if t is _ABSENT else {"t": t, "data": data})
-    fast = codec.plain_bulk_points(body, zone, increment=increment)
-    at = timestamp(None if t is _ABSENT else t, zone, 0)
-    if isinstance(at, str):  # the general path refuses the body for its "t"
-        assert fast is None
-        return
-    check = item_checker(increment=increment, naive_zone=zone, now=0, by_series=True, at=at)
-    checked = [check(item) for item in msgspec.json.decode(msgspec.json.encode(data))]
-    all_good = not any(isinstance(c, list) for c in checked)
-    if all_good and type(t) is str and all(_plainly_valid({**item, "t": t}, increment=increment) for item in data):
-        assert fast is not None
-    if fast is None:
-        return
-    assert all_good
-    assert _typed(fast) == _expected_groups(checked)
-
-
 @contextmanager
 def _engine() -> Iterator[Engine]:
     engine = open_engine(":memory:")
@@ -154,33 +126,18 @@ def _rows(engine: Engine) -> list[tuple[str, list[tuple[int, Any, type]]]]:
     ]
 
 
-_PATHS = {("multi", False): "/v1/multi/", ("multi", True): "/v1/multi/increment/", ("bulk", False): "/v1/data/", ("bulk", True): "/v1/increment/"}
-
-
 def _answer(
-    body: Any, *, increment: bool, fast: bool, monkeypatch: pytest.MonkeyPatch, setup: Any = None, shape: str = "multi"
+    body: Any, *, increment: bool, fast: bool, monkeypatch: pytest.MonkeyPatch, setup: Any = None
 ) -> tuple[Any, ...]:
-    """Status, body and stored rows of a multi (or bulk) write, with its fast path on or off."""
+    """Status, body and stored rows of a multi write, with its fast path on or off."""
     with monkeypatch.context() as patch:
         if not fast:
             patch.setattr(codec, "plain_series_points", lambda body, zone, *, increment: None)
-            patch.setattr(codec, "plain_bulk_points", lambda body, zone, *, increment: None)
         with _engine() as engine:
             if setup is not None:
                 assert _post(engine, "/v1/multi/", setup).status_code == 200
-            response = _post(engine, _PATHS[shape, increment], body)
+            response = _post(engine, "/v1/multi/increment/" if increment else "/v1/multi/", body)
             return response.status_code, response.body, _rows(engine)
-
-
-@settings(max_examples=20, deadline=None)  # an engine per example: ~0.1 s each
-@given(items=_bodies(8), t=st.one_of(_GOOD_STAMPS, _STAMPS), increment=st.booleans())
-def test_a_bulk_write_answers_the_same_on_either_path(items: list[Any], t: Any, increment: bool) -> None:
-    data = [{name: value for name, value in item.items() if name != "t"} if type(item) is dict else item for item in items]
-    body = {"data": data} if t is _ABSENT else {"t": t, "data": data}
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        setup = [{"t": T, "key": "a", "v": 1}]
-        fast = _answer(body, increment=increment, fast=True, monkeypatch=monkeypatch, setup=setup, shape="bulk")
-        assert fast == _answer(body, increment=increment, fast=False, monkeypatch=monkeypatch, setup=setup, shape="bulk")
 
 
 @settings(max_examples=20, deadline=None)  # an engine per example: ~0.1 s each
@@ -234,4 +191,3 @@ def test_the_fast_paths_step_aside_for_a_deeply_nested_ignored_field() -> None:
     item = f'{{"t": "{T}", "key": "a", "v": 1, "deep": {deep}}}'
     assert codec.plain_points(f"[{item}]".encode(), zone) is None
     assert codec.plain_series_points(f"[{item}]".encode(), zone, increment=False) is None
-    assert codec.plain_bulk_points(f'{{"t": "{T}", "data": [{item}]}}'.encode(), zone, increment=False) is None
