@@ -1,7 +1,7 @@
 """``python -m benchmarks``: run every section, print the table, write ``benchmarks/results.json``.
 
 Options: ``--quick`` (10k points, few iterations: a ~30 s smoke run), ``--sizes 10000,100000``,
-``--only encode,overhead`` and ``--json PATH``.  See the package docstring for the sections.
+``--only encode,overhead``, ``--json PATH`` and ``--year`` (the peer section also over a year at 1 Hz).  See the package docstring for the sections.
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import codec, concurrency, end_to_end, overhead
+from benchmarks import codec, concurrency, end_to_end, overhead, peer
 from benchmarks._common import Row, machine
 
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "peer")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         settings = {"sizes": [10_000], "codec_n": 10_000, "codec_repeat": 3, "rounds": 4, "block": 10,
-                    "writers": [1, 4], "concurrency_total": 8_000}
+                    "writers": [1, 4], "concurrency_total": 8_000, "peer_n": 10_000}
     else:
         settings = {"sizes": [10_000, 100_000, 1_000_000], "codec_n": 100_000, "codec_repeat": 7, "rounds": 40,
-                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000}
+                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "peer_n": 1_000_000}
     if args.sizes:
         settings["sizes"] = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     return settings
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 10k points, few iterations")
     parser.add_argument("--sizes", help="comma-separated point counts for end_to_end/scaling (largest = end_to_end)")
     parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
+    parser.add_argument("--year", action="store_true", help="peer section: also a year at 1 Hz (31.5M points; minutes)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results (default: %(default)s)")
     args = parser.parse_args(argv)
     only = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
@@ -114,10 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  end_to_end+scaling: {timings['end_to_end+scaling']} s", flush=True)
     if "concurrency" in only:
         timed("concurrency", lambda: concurrency.run(settings["writers"], settings["concurrency_total"]))
+    if "peer" in only:
+        timed("peer", lambda: peer.run(settings["peer_n"], year=args.year))
 
     rows = [row for name in SECTIONS for row in sections.get(name, [])]
     print()
     print_table(rows)
+    peer.print_peer_table(sections.get("peer", []))
     goals = [{"section": r.section, "measure": r.name, "ratio": r.ratio, "goal": r.goal, "met": r.met} for r in rows if r.goal]
     elapsed = round(time.perf_counter() - started, 1)
     print(f"\ngoals met: {sum(1 for g in goals if g['met'])}/{len(goals)}; total {elapsed} s")

@@ -3,14 +3,16 @@ points (write bodies and data sets) on fast paths of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import tzinfo
 from typing import Any, TypeVar
 
 import msgspec
 
+from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Response
+from tempodb._wire.keys import SeriesRef
 from tempodb._wire.values import INT64_MAX, INT64_MIN
 from tempodb.server._timefmt import format_pieces, parse_many
 from tempodb.server.edge import JSON_TYPE, close_blocks, fail
@@ -30,7 +32,9 @@ __all__ = [
     "encoded_json_response",
     "json_response",
     "multistatus_response",
+    "PlainMulti",
     "plain_points",
+    "plain_series_points",
 ]
 
 _T = TypeVar("_T")
@@ -156,7 +160,7 @@ def dataset_blocks(
     yield b'%s],"rollup":%b,"summary":%b}' % (b"" if first else b"}", encode(echo), encode(summary))
 
 
-# -- the points of a write, in bulk -------------------------------------------------------------
+# -- the points of a write, in bulk (single-series and multi) ----------------------------------
 
 
 class _PlainPoint(msgspec.Struct, gc=False):
@@ -170,6 +174,16 @@ class _PlainPoint(msgspec.Struct, gc=False):
 _PLAIN_POINTS = msgspec.json.Decoder(list[_PlainPoint])
 
 
+def _typed(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T | None:
+    """``body`` decoded into the fast path's types, or None when it is not in that shape."""
+    try:
+        return decoder.decode(body)
+    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+        return None
+    except RecursionError:  # an ignored field nested thousands deep: the general path says so
+        return None
+
+
 def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
     """The points of a write body in the common shape, or None to take the general path.
 
@@ -179,16 +193,128 @@ def plain_points(body: bytes, naive_zone: tzinfo) -> list[Point] | None:
     returns None, and the general path answers exactly as it always has, errors and their point
     index included.
     """
-    try:
-        plain = _PLAIN_POINTS.decode(body)
-    except msgspec.DecodeError:  # also msgspec.ValidationError: not the plain shape
+    plain = _typed(_PLAIN_POINTS, body)
+    if plain is None:
         return None
-    values = [point.v for point in plain]
-    # Typed decoding yields only finite floats (it refuses 1e400); ints may still exceed 64 bits.
-    if values and (min(values) < INT64_MIN or max(values) > INT64_MAX):
+    return _columns(plain, naive_zone)
+
+
+def _columns(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint], naive_zone: tzinfo) -> list[Point] | None:
+    """The (stamp, value) points of typed items, or None when one is not plainly valid."""
+    values = _values(plain)
+    if values is None:
         return None
     try:
         stamps = parse_many([point.t for point in plain], naive_zone)
     except ValueError:  # InvalidInputError, or the ValueError of an offset of 24 h or more
         return None
     return list(zip(stamps, values, strict=True))
+
+
+def _values(plain: Sequence[_PlainPoint] | Sequence[_SeriesPoint]) -> list[int | float] | None:
+    """The values of typed items, or None when an integer is beyond 64 bits."""
+    values = [point.v for point in plain]
+    # Typed decoding yields only finite floats (it refuses 1e400); ints may still exceed 64 bits.
+    # The C-speed min/max clears the common body; a large value sends it to the exact per-int check.
+    if (
+        values
+        and (min(values) < INT64_MIN or max(values) > INT64_MAX)
+        and any(type(v) is int and not INT64_MIN <= v <= INT64_MAX for v in values)
+    ):
+        return None
+    return values
+
+
+class _SeriesPoint(msgspec.Struct, gc=False):
+    """A multi write item as clients send it: a point and its series by string "id" or "key"."""
+
+    v: int | float
+    t: str
+    id: str | None = None
+    key: str | None = None
+
+
+class _SeriesAmount(_SeriesPoint, gc=False):
+    """A multi increment item in the common shape: the amount is an integer (a float would be
+    truncated, which the general path does)."""
+
+    v: int
+
+
+_SERIES_POINTS = msgspec.json.Decoder(list[_SeriesPoint])
+_SERIES_AMOUNTS = msgspec.json.Decoder(list[_SeriesAmount])
+
+
+def _grouped(items: Sequence[_SeriesPoint], points: list[Point]) -> tuple[dict[SeriesRef, list[Point]], dict[tuple[str, str], SeriesRef]] | None:
+    """The points grouped by the series their items name, in the order each series first appears
+    (the order the general path writes them in), and each (by, name)'s ref; None when an item
+    names no usable series.
+
+    A 100-series body names each series a hundred times: each distinct name is checked once, and
+    points are grouped under the name strings as sent (a string caches its hash; a tuple or a
+    ``SeriesRef`` would be hashed afresh for every item).
+    """
+    by_key: dict[str | None, list[Point]] = {}
+    by_id: dict[str, list[Point]] = {}
+    order: list[tuple[str, str | None]] = []  # (by, name) of each group as it first appears
+    for item, point in zip(items, points, strict=True):
+        series_id = item.id  # the id wins over the key whenever it is given (SeriesRef.choose)
+        if series_id is None:
+            group = by_key.get(item.key)
+            if group is None:
+                group = by_key[item.key] = []
+                order.append(("key", item.key))
+        else:
+            group = by_id.get(series_id)
+            if group is None:
+                group = by_id[series_id] = []
+                order.append(("id", series_id))
+        group.append(point)
+    refs: dict[tuple[str, str], SeriesRef] = {}
+    grouped: dict[SeriesRef, list[Point]] = {}
+    for by, name in order:
+        if name is None:  # neither an id nor a key
+            return None
+        try:
+            ref = refs[by, name] = SeriesRef.named(by, name)
+        except InvalidInputError:
+            return None
+        grouped[ref] = by_id[name] if by == "id" else by_key[name]
+    return grouped, refs
+
+
+class PlainMulti:
+    """A multi write body read by the fast path: its points grouped by series, in the order each
+    series first appears (the order the general path writes them in)."""
+
+    __slots__ = ("_items", "_refs", "grouped")
+
+    def __init__(self, items: Sequence[_SeriesPoint], refs: dict[tuple[str, str], SeriesRef], grouped: dict[SeriesRef, list[Point]]) -> None:
+        self._items = items
+        self._refs = refs
+        self.grouped = grouped
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def item_refs(self) -> list[SeriesRef]:
+        """Each item's series: only wanted when the store refuses a series, so not built before."""
+        refs = self._refs
+        return [refs["key", item.key] if item.id is None else refs["id", item.id] for item in self._items]  # type: ignore[index]
+
+
+def plain_series_points(body: bytes, naive_zone: tzinfo, *, increment: bool) -> PlainMulti | None:
+    """A multi write body in the common shape, read at C speed where possible and grouped by series
+    (as :func:`_grouped`); None to take the general path (the item by item one, which names every
+    problem): any item it would refuse or read differently (no usable series, a missing "t", a
+    float amount to truncate...).
+    """
+    items: Sequence[_SeriesPoint] | None = _typed(_SERIES_AMOUNTS, body) if increment else _typed(_SERIES_POINTS, body)
+    if items is None:
+        return None
+    points = _columns(items, naive_zone)
+    found = None if points is None else _grouped(items, points)
+    if found is None:
+        return None
+    grouped, refs = found
+    return PlainMulti(items, refs, grouped)

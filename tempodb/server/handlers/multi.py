@@ -10,8 +10,12 @@ the first problems named) instead of answered item by item.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from tempodb._wire.http import Response
 from tempodb._wire.keys import SeriesRef
+from tempodb.server import codec
 from tempodb.server.codec import multistatus_response
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
@@ -29,15 +33,51 @@ _NAMED = 3  # problems quoted in that 400
 
 
 def write_multi(ctx: Context, *, increment: bool = False) -> Response:
-    body = ctx.body_json()
+    body = ctx.body_bytes()
+    # The common body (every item plainly valid) takes the typed fast path, which groups as it
+    # reads; any other is judged item by item, which also names each problem.
+    plain = codec.plain_series_points(body, ctx.naive_zone, increment=increment)
+    grouped: dict[SeriesRef, list[Point]]
+    item_refs: Callable[[], Sequence[SeriesRef | None]]
+    statuses: list[list[str]]  # empty while every item is good
+    if plain is not None:
+        _check_size(len(plain))
+        grouped, item_refs, statuses = plain.grouped, plain.item_refs, []
+    else:
+        refs, points, statuses = _judged(ctx, codec.decode_json(body), increment=increment)
+        grouped = {}
+        for ref, point in zip(refs, points, strict=True):
+            if ref is not None:
+                grouped.setdefault(ref, []).append(point)
+        item_refs = lambda: refs  # noqa: E731
+    # The store may still refuse a series (an unknown id equal to another series' key): only its items.
+    refused_series = apply_each(ctx, grouped, increment=increment) if grouped else {}
+    if refused_series:
+        each = item_refs()
+        statuses = statuses or [[] for _ in each]
+        for index, ref in enumerate(each):
+            if ref is not None and ref in refused_series:
+                statuses[index] = [refused_series[ref]]
+    if not any(statuses):
+        return Response(200)
+    return multistatus_response(statuses)
+
+
+def _check_size(items: int) -> None:
+    if items > MAX_ITEMS:
+        fail(413, f"the body holds {items} items, over the limit of {MAX_ITEMS} per request; send fewer points per request")
+
+
+def _judged(ctx: Context, body: Any, *, increment: bool) -> tuple[list[SeriesRef | None], list[Point], list[list[str]]]:
+    """Each item's series (None for a refused one), point and problems (none: it is good), item by
+    item; a body with more than :data:`MAX_REFUSED` bad items is refused whole."""
     if not isinstance(body, list):
         fail(400, 'the body must be a JSON array such as [{"t": "2012-01-01T00:00:00.000Z", "key": "k", "v": 1}]')
-    if len(body) > MAX_ITEMS:
-        fail(413, f"the body holds {len(body)} items, over the limit of {MAX_ITEMS} per request; send fewer points per request")
+    _check_size(len(body))
     check = item_checker(increment=increment, naive_zone=ctx.naive_zone, now=ctx.now_ms(), by_series=True)
+    refs: list[SeriesRef | None] = []
+    points: list[Point] = []
     statuses: list[list[str]] = []
-    grouped: dict[SeriesRef, list[Point]] = {}
-    refs: list[SeriesRef | None] = []  # each item's series, None for a refused item
     refused: list[str] = []
     for index, item in enumerate(body):
         checked = check(item)
@@ -45,21 +85,14 @@ def write_multi(ctx: Context, *, increment: bool = False) -> Response:
             refused.append(problem_text(f"item {index}", checked))
             if len(refused) > MAX_REFUSED:
                 _refuse_all(refused, len(body))
-            statuses.append(checked)
             refs.append(None)
+            points.append((0, 0))  # a placeholder: a refused item's point is never written
+            statuses.append(checked)
             continue
-        ref, point = checked
-        grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
+        refs.append(checked[0])
+        points.append(checked[1])
         statuses.append([])
-        refs.append(ref)
-    # The store may still refuse a series (an unknown id equal to another series' key): only its items.
-    refused_series = apply_each(ctx, grouped, increment=increment) if grouped else {}
-    for index, ref in enumerate(refs):
-        if ref is not None and ref in refused_series:
-            statuses[index] = [refused_series[ref]]
-    if not any(statuses):
-        return Response(200)
-    return multistatus_response(statuses)
+    return refs, points, statuses
 
 
 def _refuse_all(refused: list[str], total: int) -> None:
