@@ -9,7 +9,7 @@ quick and CI runs everything."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -143,3 +143,42 @@ def open_client(flavour: str) -> Callable[..., Any]:
         return tempodb.aio.Client(*args, **options)
 
     return make
+
+
+# --- PostgreSQL: one throwaway cluster per session, a fresh database per test -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """A PostgreSQL cluster of the machine's binaries; skipped without them, except under CI (fails)."""
+    from postgres_cluster import missing_binaries, start_cluster
+
+    missing = missing_binaries()
+    if missing:
+        message = f"PostgreSQL binaries not found on PATH: {', '.join(missing)} (install PostgreSQL 15+ to run these)"
+        if run_slow_in_ci():
+            pytest.fail(message + "; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+    cluster = start_cluster()
+    yield cluster
+    cluster.destroy()
+
+
+def run_slow_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Any) -> Iterator[str]:
+    """The URL of a new, empty tempodb database on the session's cluster."""
+    url: str = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest) -> str:
+    """What ``open_engine`` opens, once per backend: ``":memory:"`` or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ":memory:"
+    return str(request.getfixturevalue("postgres_url"))
