@@ -176,9 +176,32 @@ def postgres_url(postgres_cluster: Any) -> Iterator[str]:
     postgres_cluster.drop_database(url)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
 def store_target(request: pytest.FixtureRequest) -> str:
     """What ``open_engine`` opens, once per backend: ``":memory:"`` or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return ":memory:"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=BACKENDS)
+def durable_target(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A store that outlives its engine, once per backend: a SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "durable.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """:func:`store_target` shared by a module's tests (for hypothesis tests, which run many examples)."""
+    if request.param == "sqlite":
+        yield ":memory:"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    url: str = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
