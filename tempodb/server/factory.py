@@ -6,14 +6,10 @@ from collections.abc import Mapping
 
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 from tempodb.server.engine import Engine
+from tempodb.server.postgres_url import is_postgres_url
 from tempodb.server.storage import Store
 
 __all__ = ["is_postgres_url", "open_engine", "open_store"]
-
-
-def is_postgres_url(target: str) -> bool:
-    """True for a libpq URL (``postgresql://`` or ``postgres://``): anything else is a SQLite path."""
-    return target.startswith(("postgresql://", "postgres://"))
 
 
 def open_store(target: str = ":memory:") -> Store:

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 try:
     import psycopg
@@ -32,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
 from tempodb.server.postgres_schema import migrate
+from tempodb.server.postgres_url import redact
 from tempodb.server.storage import (
     Direction,
     Point,
@@ -42,26 +42,13 @@ from tempodb.server.storage import (
 )
 from tempodb.server.store_rules import StoreUnavailableError, check_filter_terms, increment_overflow
 
-__all__ = ["PostgresAccessError", "PostgresStore", "PostgresUnreachableError", "redact"]
+__all__ = ["PostgresAccessError", "PostgresStore", "PostgresUnreachableError"]
 
 _CHUNK = 65_536  # rows a streamed read fetches at a time
 _T = TypeVar("_T")
 
 # psycopg row tuples: (t, vi, vf) with exactly one of vi (bigint) and vf (double) set.
 _Row = tuple[int, int | None, float | None]
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-    except ValueError:
-        return "the PostgreSQL URL"
 
 
 class PostgresUnreachableError(ConnectionError):
