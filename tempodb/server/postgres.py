@@ -206,6 +206,11 @@ class PostgresStore:
                 (database, record),
             )
 
+    def databases(self) -> list[str]:
+        """Every database that has a secret or a series, sorted (``tempodb migrate`` copies each)."""
+        sql = 'SELECT d FROM (SELECT database FROM credentials UNION SELECT database FROM series) AS u(d) ORDER BY d COLLATE "C"'
+        return [str(row[0]) for row in self._query(lambda c: c.execute(sql).fetchall())]
+
     # -- series -----------------------------------------------------------------------------
 
     def create_series(self, database: str, series: SeriesRecord) -> None:

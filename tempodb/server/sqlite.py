@@ -215,6 +215,12 @@ class SQLiteStore:
                 (database, record),
             )
 
+    def databases(self) -> list[str]:
+        """Every database that has a secret or a series, sorted (``tempodb migrate`` copies each)."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT database FROM credentials UNION SELECT database FROM series ORDER BY 1").fetchall()
+        return [str(row[0]) for row in rows]
+
     # -- series -----------------------------------------------------------------------------
 
     def create_series(self, database: str, series: SeriesRecord) -> None:
