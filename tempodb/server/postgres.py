@@ -119,7 +119,7 @@ class PostgresStore:
             conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
         except psycopg.OperationalError as exc:
             raise PostgresUnreachableError(
-                f"cannot connect to PostgreSQL at {redact(url)}: {str(exc).strip()}; check that the server runs and "
+                f"cannot connect to PostgreSQL at {redact(url)}: {' '.join(str(exc).split())}; check that the server runs and "
                 "accepts connections there, and the user, database and password (PGPASSWORD or ~/.pgpass)"
             ) from None
         with conn:
@@ -128,7 +128,7 @@ class PostgresStore:
             except psycopg.errors.InsufficientPrivilege as exc:
                 user = conn.info.user
                 raise PostgresAccessError(
-                    f"the PostgreSQL role {user!r} lacks a right tempodb needs ({str(exc).strip()}): let it create "
+                    f"the PostgreSQL role {user!r} lacks a right tempodb needs ({exc.diag.message_primary}): let it create "
                     f"tables once (GRANT CREATE ON SCHEMA public TO {user}) or run tempodb once as the database "
                     f"owner, and grant it SELECT, INSERT, UPDATE, DELETE on tempodb's tables"
                 ) from None
