@@ -151,7 +151,7 @@ def open_client(flavour: str) -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Any]:
     """A PostgreSQL cluster of the machine's binaries; skipped without them, except under CI (fails)."""
-    from postgres_cluster import missing_binaries, start_cluster
+    from tempodb.testing_postgres import missing_binaries, start_cluster
 
     missing = missing_binaries()
     if missing:

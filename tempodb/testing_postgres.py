@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster from the machine's binaries, for the tests and the benchmarks.
+"""A throwaway PostgreSQL cluster from the machine's binaries, for tests and benchmarks (tempodb's and yours).
 
 ``initdb`` into a new temporary directory, ``pg_ctl start`` on a free loopback port with its unix
 socket in that directory, trust authentication (loopback only).  PostgreSQL refuses to run as root,
