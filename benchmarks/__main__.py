@@ -12,20 +12,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import codec, concurrency, end_to_end, overhead
+from benchmarks import codec, concurrency, end_to_end, overhead, postgres
 from benchmarks._common import Row, machine
 
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "postgres")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         settings = {"sizes": [10_000], "codec_n": 10_000, "codec_repeat": 3, "rounds": 4, "block": 10,
-                    "writers": [1, 4], "concurrency_total": 8_000}
+                    "writers": [1, 4], "concurrency_total": 8_000, "pg_points": 20_000, "pg_server_total": 16_000}
     else:
         settings = {"sizes": [10_000, 100_000, 1_000_000], "codec_n": 100_000, "codec_repeat": 7, "rounds": 40,
-                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000}
+                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "pg_points": 200_000,
+                    "pg_server_total": 128_000}
     if args.sizes:
         settings["sizes"] = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     return settings
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  end_to_end+scaling: {timings['end_to_end+scaling']} s", flush=True)
     if "concurrency" in only:
         timed("concurrency", lambda: concurrency.run(settings["writers"], settings["concurrency_total"]))
+    if "postgres" in only:
+        timed("postgres", lambda: postgres.run(settings["pg_points"], settings["pg_server_total"]))
 
     rows = [row for name in SECTIONS for row in sections.get(name, [])]
     print()

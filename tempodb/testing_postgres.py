@@ -58,6 +58,8 @@ class PostgresCluster:
     port: int
     user: str
     _as_user: list[str]
+    #: False (tests): fsync and synchronous commit off, for speed; True (benchmarks): PostgreSQL's defaults.
+    durable: bool = False
     _counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def url(self, database: str = "postgres") -> str:
@@ -93,8 +95,10 @@ class PostgresCluster:
         """Start (or restart after :meth:`stop`) on the same port and directory."""
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.directory} "
-            "-c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            "-c max_connections=200"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             [_binary("pg_ctl") or "pg_ctl", "-D", self.data, "-l", os.path.join(self.directory, "log"), "-o", options, "-w", "start"]
         )
@@ -110,7 +114,7 @@ class PostgresCluster:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_cluster() -> PostgresCluster:
+def start_cluster(*, durable: bool = False) -> PostgresCluster:
     """initdb + start a new cluster, and a template database with tempodb's schema; stop it with destroy()."""
     from tempodb.server.postgres import PostgresStore
 
@@ -122,7 +126,7 @@ def start_cluster() -> PostgresCluster:
         os.chown(directory, system.pw_uid, system.pw_gid)
         as_user = ["runuser", "-u", _SYSTEM_USER, "--"]
         user = _SYSTEM_USER
-    cluster = PostgresCluster(directory, _free_port(), user, as_user)
+    cluster = PostgresCluster(directory, _free_port(), user, as_user, durable=durable)
     try:
         cluster._run(
             [_binary("initdb") or "initdb", "-D", cluster.data, "-U", user, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],

@@ -7,7 +7,9 @@ listening (with the real port when ``--port 0``), so scripts and test fixtures c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import os
 import signal
 import socket
 import sys
@@ -162,11 +164,19 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self.url = url
         self.announce = True
+        self.ready_fd: int | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.started and not self.should_exit and self.announce:
+        if not (self.started and not self.should_exit):
+            return
+        if self.announce:
             print(f"tempodb serving on {self.url}", flush=True)
+        if self.ready_fd is not None:  # a worker of --workers: tell the parent, which announces once for all
+            with contextlib.suppress(OSError):  # a replacement worker's parent is not listening
+                os.write(self.ready_fd, b"1")
+            os.close(self.ready_fd)
+            self.ready_fd = None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -319,7 +329,8 @@ def _serve(app: TempoDBApp, args: argparse.Namespace) -> int:
     sock = _listen(args)
     try:
         server = _Server(_uvicorn_config(app, args), _public_url(args, sock.getsockname()[1]))
-        server.announce = getattr(args, "listen_fd", None) is None  # the parent of workers announced once
+        server.announce = getattr(args, "listen_fd", None) is None  # the parent of workers announces once
+        server.ready_fd = getattr(args, "ready_fd", None)
         return _run_until_stopped(server, sock)
     finally:
         sock.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -36,31 +37,50 @@ def check_workers(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _spawn(args: argparse.Namespace, fd: int) -> subprocess.Popen[bytes]:
-    options = {**vars(args), "workers": 1, "listen_fd": fd}
+def _spawn(args: argparse.Namespace, fd: int) -> tuple[subprocess.Popen[bytes], int]:
+    """A worker on the listening socket ``fd``, and the pipe it writes one byte to once it serves."""
+    ready_read, ready_write = os.pipe()
+    options = {**vars(args), "workers": 1, "listen_fd": fd, "ready_fd": ready_write}
     options.pop("handler", None)  # the CLI's command function: not data
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tempodb.server.workers"], stdin=subprocess.PIPE, pass_fds=(fd,)
-    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tempodb.server.workers"], stdin=subprocess.PIPE, pass_fds=(fd, ready_write)
+        )
+    finally:
+        os.close(ready_write)
     assert process.stdin is not None
     process.stdin.write(json.dumps(options).encode())
     process.stdin.close()
-    return process
+    return process, ready_read
+
+
+def _wait_ready(ready: int) -> bool:
+    """Block until the worker serves (True) or exits first (False: the pipe closes with nothing in it)."""
+    try:
+        return os.read(ready, 1) == b"1"
+    finally:
+        os.close(ready)
 
 
 def supervise(args: argparse.Namespace, fd: int, announce: str) -> int:
     """Run ``args.workers`` workers on the listening socket ``fd`` until SIGINT/SIGTERM; the exit code."""
     stopping = False
+    code = 0
 
     def stop(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    workers = [_spawn(args, fd) for _ in range(args.workers)]
-    print(f"tempodb serving on {announce}", flush=True)
+    started = [_spawn(args, fd) for _ in range(args.workers)]
+    workers = [worker for worker, _ in started]
+    # Announced once every worker serves, so a script that waits for the line meets no cold start.
+    if not all([_wait_ready(ready) for _, ready in started]):
+        print("tempodb serve: error: a worker could not start (see its messages above)", file=sys.stderr, flush=True)
+        stopping, code = True, 1
+    else:
+        print(f"tempodb serving on {announce}", flush=True)
     restarts: list[float] = []
-    code = 0
     try:
         while not stopping:
             time.sleep(0.2)
@@ -78,7 +98,8 @@ def supervise(args: argparse.Namespace, fd: int, announce: str) -> int:
                     stopping, code = True, 1
                     break
                 print(f"tempodb serve: worker {worker.pid} exited ({worker.returncode}); starting another", file=sys.stderr, flush=True)
-                workers[index] = _spawn(args, fd)
+                workers[index], ready = _spawn(args, fd)
+                os.close(ready)  # a replacement joins when it is ready; nothing waits for it
     finally:
         for worker in workers:
             if worker.poll() is None:
