@@ -30,10 +30,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
+from tempodb.server import partials_upkeep
+from tempodb.server.postgres_partials import PostgresGrains, build, points_of_rows, read
 from tempodb.server.postgres_schema import migrate
 from tempodb.server.postgres_url import redact
 from tempodb.server.storage import (
     Direction,
+    Partial,
     Point,
     PointBatch,
     SeriesExistsError,
@@ -47,8 +50,6 @@ __all__ = ["PostgresAccessError", "PostgresStore", "PostgresUnreachableError"]
 _CHUNK = 65_536  # rows a streamed read fetches at a time
 _T = TypeVar("_T")
 
-# psycopg row tuples: (t, vi, vf) with exactly one of vi (bigint) and vf (double) set.
-_Row = tuple[int, int | None, float | None]
 
 
 class PostgresUnreachableError(ConnectionError):
@@ -57,10 +58,6 @@ class PostgresUnreachableError(ConnectionError):
 
 class PostgresAccessError(PermissionError):
     """The role may connect but lacks the rights the store needs (to create or use its tables)."""
-
-
-def _points(rows: Sequence[_Row]) -> list[Point]:
-    return [(t, f if i is None else i) for t, i, f in rows]  # type: ignore[misc]
 
 
 # The integer an increment adds to: SQLite's CAST(v AS INTEGER), which truncates a float toward zero
@@ -229,7 +226,8 @@ class PostgresStore:
         (which would abort the whole transaction).
         """
         row = conn.execute(
-            "INSERT INTO series (database, id, key, name) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING sid",
+            "INSERT INTO series (database, id, key, name, partials) VALUES (%s, %s, %s, %s, true) "
+            "ON CONFLICT DO NOTHING RETURNING sid",
             (database, id_, key, name),
         ).fetchone()
         return None if row is None else int(row[0])
@@ -317,7 +315,7 @@ class PostgresStore:
             sids = [row[0] for row in conn.execute(f"DELETE FROM series s WHERE {where} RETURNING s.sid", params)]
             if not sids:
                 return 0
-            for table in ("points", "tags", "attributes"):
+            for table in ("points", "partials", "tags", "attributes"):
                 conn.execute(f"DELETE FROM {table} WHERE database = %s AND series = ANY(%s::bigint[])", (database, sids))
         return len(sids)
 
@@ -345,7 +343,7 @@ class PostgresStore:
         return int(row[0])
 
     def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
-        """Write (or add) every batch in one transaction.
+        """Write (or add) every batch in one transaction, and keep the series' partials with them.
 
         An increment whose sum leaves the 64-bit range refuses the whole call with
         :class:`InvalidInputError` (the server's 400) and nothing is written: PostgreSQL's bigint
@@ -353,12 +351,35 @@ class PostgresStore:
         """
         update = _ADD if increment else _REPLACE
         with self._transaction() as conn:
-            for batch in batches:
-                sid = self._resolve(conn, database, batch)
+            sids, kept = self._lock_series(conn, database, batches)
+            for batch, sid in zip(batches, sids, strict=True):
                 try:
                     self._upsert(conn, database, sid, batch.points, update, increment=increment)
                 except psycopg.errors.NumericValueOutOfRange:
                     raise increment_overflow(batch.series) from None
+                if kept[sid]:
+                    partials_upkeep.written(PostgresGrains(conn, database, sid), batch.points, increment=increment)
+
+    def _lock_series(
+        self, conn: psycopg.Connection[Any], database: str, batches: Sequence[PointBatch]
+    ) -> tuple[list[int], dict[int, bool]]:
+        """The batches' sids (made where missing), each series row locked until the transaction ends,
+        and whether each keeps partials.
+
+        The lock makes writers of one series (in any server) take turns, as SQLite's write lock
+        does, so partials are computed from a grain nobody else is changing.  Rows are locked in sid
+        order, so two multi-series writes cannot deadlock over them; a series deleted between
+        finding and locking it is looked up (or made) again.
+        """
+        while True:
+            sids = [self._resolve(conn, database, batch) for batch in batches]
+            rows = conn.execute(
+                "SELECT sid, partials FROM series WHERE database = %s AND sid = ANY(%s::bigint[]) ORDER BY sid FOR UPDATE",
+                (database, sorted(set(sids))),
+            ).fetchall()
+            kept = {int(sid): bool(flag) for sid, flag in rows}
+            if len(kept) == len(set(sids)):
+                return sids, kept
 
     @staticmethod
     def _upsert(
@@ -381,7 +402,7 @@ class PostgresStore:
 
     def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
         params = {"db": database, "id": series_id, "lo": start_ms, "hi": end_ms}
-        return _points(self._query(lambda c: c.execute(_READ, params).fetchall()))
+        return points_of_rows(self._query(lambda c: c.execute(_READ, params).fetchall()))
 
     def iter_points(
         self, database: str, series_id: str, start_ms: int, end_ms: int, chunk: int | None = None
@@ -392,18 +413,38 @@ class PostgresStore:
         with self._transaction() as conn, conn.cursor(name=f"tempodb_read_{uuid.uuid4().hex}") as cursor:
             cursor.execute(_READ, params)
             while rows := cursor.fetchmany(chunk):
-                yield _points(rows)
+                yield points_of_rows(rows)
 
     def delete_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> bool:
         with self._transaction() as conn:
-            row = conn.execute("SELECT sid FROM series WHERE database = %s AND id = %s", (database, series_id)).fetchone()
+            row = conn.execute(
+                "SELECT sid, partials FROM series WHERE database = %s AND id = %s FOR UPDATE", (database, series_id)
+            ).fetchone()
             if row is None:
                 return False
+            sid = int(row[0])
             conn.execute(
                 "DELETE FROM points WHERE database = %s AND series = %s AND t >= %s AND t < %s",
-                (database, int(row[0]), start_ms, end_ms),
+                (database, sid, start_ms, end_ms),
             )
+            if row[1]:
+                partials_upkeep.delete_range(PostgresGrains(conn, database, sid), start_ms, end_ms)
         return True
+
+    def read_partials(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Partial]:
+        find = "SELECT sid, partials FROM series WHERE database = %s AND id = %s"
+        row = self._query(lambda c: c.execute(find, (database, series_id)).fetchone())
+        if row is None:
+            return []
+        sid = int(row[0])
+        if not row[1]:
+            # A series from before partials: build them once, its row locked (and the flag checked
+            # again under the lock: another server may have built them meanwhile).
+            with self._transaction() as conn:
+                locked = conn.execute(find + " FOR UPDATE", (database, series_id)).fetchone()
+                if locked is not None and not locked[1]:
+                    build(conn, database, sid)
+        return self._query(lambda c: read(c, database, sid, start_ms, end_ms))
 
     def single_point(self, database: str, series_id: str, ts_ms: int, direction: Direction) -> Point | None:
         params = {"db": database, "id": series_id, "ts": ts_ms}
@@ -416,7 +457,7 @@ class PostgresStore:
             sql = f"({before}) UNION ALL ({after})"
         else:
             sql = {"exact": exact, "before": before, "after": after}[direction]
-        found = _points(self._query(lambda c: c.execute(sql, params).fetchall()))
+        found = points_of_rows(self._query(lambda c: c.execute(sql, params).fetchall()))
         if not found:
             return None
         if len(found) == 1:

@@ -61,8 +61,31 @@ CREATE TABLE points (
 );
 """
 
+# Rollup partials (tempodb.server.partials): one row per series and 15-minute grain holding points.
+# low/high keep their kind as points do; total (the exact sum's expansion) and m2 NULL: "raw only".
+# Series that existed before this version start with partials = false: their first rollup builds them.
+_V2 = """
+CREATE TABLE partials (
+    database text NOT NULL,
+    series   bigint NOT NULL,
+    grain    bigint NOT NULL,
+    n        bigint NOT NULL,
+    low_i    bigint,
+    low_f    double precision,
+    high_i   bigint,
+    high_f   double precision,
+    total    double precision[],
+    m2       double precision,
+    first    bigint NOT NULL,
+    last     bigint NOT NULL,
+    PRIMARY KEY (database, series, grain),
+    CHECK ((low_i IS NULL) <> (low_f IS NULL) AND (high_i IS NULL) <> (high_f IS NULL))
+);
+ALTER TABLE series ADD COLUMN partials boolean NOT NULL DEFAULT false;
+"""
+
 #: Migration N (1-based) brings the schema from version N-1 to N.  Append only; never edit one.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # pg_advisory_xact_lock key: any constant that other applications are unlikely to use ("tmpodb").

@@ -3,11 +3,11 @@
 Buckets are calendar-aligned in the request's zone and labelled by their start (the alignment,
 ``bucket_bounds``, lives in ``tempodb._wire.intervals``: streaming reads plan windows with it too).
 Empty buckets are omitted.  Sums use ``math.fsum``; ``ss``, the sum of squared deviations from the
-mean, is two-pass: see :func:`_spread`.
+mean, is two-pass: see :func:`spread`.
 
 Huge finite values (up to the float maximum, about 1.8e308) never overflow a mean or a standard
 deviation: when a plain sum would leave the float range, the values are summed scaled down by a
-power of two (exactly) and the result scaled back (:func:`_mean`, :func:`_spread`).  A ``sum``, ``ss``
+power of two (exactly) and the result scaled back (:func:`_mean`, :func:`spread`).  A ``sum``, ``ss``
 or ``stddev`` whose true value is beyond the float range has no JSON number: the server answers it
 as ``null`` (the client reads NaN), the only values of a summary or bucket that can be ``null``.
 """
@@ -23,10 +23,10 @@ from tempodb._wire.intervals import Function, Interval, bucket_bounds
 from tempodb._wire.timestamps import MIN_MS
 from tempodb.server.storage import Value
 
-__all__ = ["fold", "rollup", "summarize"]
+__all__ = ["fold", "rollup", "spread", "summarize"]
 
 
-def _spread(values: Sequence[Value], mean: float) -> tuple[float, float]:
+def spread(values: Sequence[Value], mean: float) -> tuple[float, float]:
     """``(ss, stddev)``: the sum of ``(v - mean) ** 2`` and the sample standard deviation.
 
     ``ss`` is the square of the values' distance to the mean: ``math.dist`` does it in one C pass
@@ -93,7 +93,7 @@ def fold(function: Function, values: Sequence[Value]) -> Value:
     mean = _mean(values)
     if function is Function.MEAN or function is Function.AVG:
         return mean
-    ss, stddev = _spread(values, mean)
+    ss, stddev = spread(values, mean)
     return ss if function is Function.SS else stddev
 
 
@@ -123,7 +123,7 @@ def summarize(values: Sequence[Value]) -> dict[str, Value]:
         return {}
     total, scale = _scaled_sum(values)
     mean = total / n * scale
-    ss, stddev = _spread(values, mean)
+    ss, stddev = spread(values, mean)
     return {
         "sum": total * scale,
         "mean": mean,

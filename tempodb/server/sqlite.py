@@ -20,9 +20,11 @@ from typing import Any
 
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
+from tempodb.server import sqlite_partials
 from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
     Direction,
+    Partial,
     Point,
     PointBatch,
     SeriesExistsError,
@@ -48,6 +50,8 @@ CREATE TABLE IF NOT EXISTS series (
     id       TEXT NOT NULL,
     key      TEXT NOT NULL,
     name     TEXT NOT NULL DEFAULT '',
+    -- 1 when the series' partials are kept (sqlite_partials): every series made by this version
+    partials INTEGER NOT NULL DEFAULT 0,
     UNIQUE (database, key),
     UNIQUE (database, id)
 ) STRICT;
@@ -104,7 +108,8 @@ class SQLiteStore:
             self._shared = first
         with self._connection() as conn:
             self._hash_plain_secrets(conn)
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + sqlite_partials.SCHEMA)
+            sqlite_partials.migrate(conn)
 
     # -- connections and transactions -------------------------------------------------------
 
@@ -230,7 +235,7 @@ class SQLiteStore:
     def _insert_series(self, conn: sqlite3.Connection, database: str, series: SeriesRecord) -> int:
         try:
             cur = conn.execute(
-                "INSERT INTO series (database, id, key, name) VALUES (?, ?, ?, ?)",
+                "INSERT INTO series (database, id, key, name, partials) VALUES (?, ?, ?, ?, 1)",
                 (database, series.id, series.key, series.name),
             )
         except sqlite3.IntegrityError:
@@ -325,22 +330,23 @@ class SQLiteStore:
             if not sids:
                 return 0
             packed = json.dumps(sids)
-            for table, column in (("points", "series"), ("tags", "series"), ("attributes", "series"), ("series", "sid")):
+            for table, column in (("points", "series"), ("partials", "series"), ("tags", "series"), ("attributes", "series"), ("series", "sid")):
                 conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))", (packed,))
         return len(sids)
 
     # -- points -----------------------------------------------------------------------------
 
-    def _resolve(self, conn: sqlite3.Connection, database: str, batch: PointBatch) -> int:
+    def _resolve(self, conn: sqlite3.Connection, database: str, batch: PointBatch) -> tuple[int, bool]:
+        """The series' sid, and whether its partials are kept (see ``sqlite_partials``)."""
         by, value = batch.series.by, batch.series.value
         column = "id" if by == "id" else "key"  # one of two literals: safe to inline
-        row = conn.execute(f"SELECT sid FROM series WHERE database = ? AND {column} = ?", (database, value)).fetchone()
+        row = conn.execute(f"SELECT sid, partials FROM series WHERE database = ? AND {column} = ?", (database, value)).fetchone()
         if row is None and batch.create:
             series_id = value if by == "id" else uuid.uuid4().hex
-            return self._insert_series(conn, database, SeriesRecord(id=series_id, key=value))
+            return self._insert_series(conn, database, SeriesRecord(id=series_id, key=value)), True
         if row is None:
             raise SeriesNotFoundError(value)
-        return int(row[0])
+        return int(row[0]), bool(row[1])
 
     def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
         """Write (or add) every batch in one transaction.
@@ -353,7 +359,7 @@ class SQLiteStore:
         update = _INCREMENT if increment else "excluded.v"
         with self._transaction(write=True) as conn:
             for batch in batches:
-                sid = self._resolve(conn, database, batch)
+                sid, kept = self._resolve(conn, database, batch)
                 # sid is an integer from our own table, so inlining it is safe; it lets executemany take
                 # the caller's (t, v) tuples as they are, without building a million new tuples.
                 try:
@@ -366,6 +372,8 @@ class SQLiteStore:
                     if not increment:
                         raise
                     raise increment_overflow(batch.series) from None
+                if kept:
+                    sqlite_partials.written(conn, sid, batch.points, increment=increment)
 
     def _sid(self, conn: sqlite3.Connection, database: str, series_id: str) -> int | None:
         row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()
@@ -424,7 +432,28 @@ class SQLiteStore:
             if sid is None:
                 return False
             conn.execute("DELETE FROM points WHERE series = ? AND t >= ? AND t < ?", (sid, start_ms, end_ms))
+            if self._kept(conn, sid):
+                sqlite_partials.delete_range(conn, sid, start_ms, end_ms)
         return True
+
+    @staticmethod
+    def _kept(conn: sqlite3.Connection, sid: int) -> bool:
+        return bool(conn.execute("SELECT partials FROM series WHERE sid = ?", (sid,)).fetchone()[0])
+
+    def read_partials(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Partial]:
+        with self._connection() as conn:
+            row = conn.execute("SELECT sid, partials FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()
+        if row is None:
+            return []
+        sid, kept = int(row[0]), bool(row[1])
+        if not kept:
+            # A series from before partials: build them once, under the write lock (the check again
+            # inside it: another thread or process may have built them meanwhile).
+            with self._transaction(write=True) as conn:
+                if not self._kept(conn, sid):
+                    sqlite_partials.build(conn, sid)
+        with self._connection() as conn:
+            return sqlite_partials.read(conn, sid, start_ms, end_ms)
 
     def single_point(self, database: str, series_id: str, ts_ms: int, direction: Direction) -> Point | None:
         with self._transaction(write=False) as conn:

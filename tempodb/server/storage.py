@@ -15,7 +15,9 @@ from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Direction, SeriesFilter
 
 __all__ = [
+    "GRAIN_MS",
     "Direction",
+    "Partial",
     "Point",
     "PointBatch",
     "SeriesExistsError",
@@ -30,6 +32,39 @@ Value = int | float
 #: The range of a stored integer (and of an increment, which adds as a 64-bit long).
 #: One stored point: (epoch milliseconds, value).
 Point = tuple[int, Value]
+
+
+#: The grain of the pre-aggregated partials: 15 minutes, aligned to the UTC epoch.  Every zone's
+#: offset today is a whole number of quarter hours, so every calendar bucket boundary of an interval
+#: that is a multiple of 15 minutes (hours, days, weeks, months, years) falls on a grain boundary.
+GRAIN_MS = 900_000
+
+
+class Partial(msgspec.Struct, frozen=True, gc=False):
+    """What a rollup needs of the points of one grain (or of any set of points), without the points.
+
+    ``total`` is the EXACT sum of the values (each converted to float as ``math.fsum`` does) as a
+    non-overlapping expansion: doubles whose real sum is the sum, largest first, usually one or two
+    (``tempodb.server.partials.expansion``).  ``m2`` is the sum of squared deviations from the
+    points' own mean.  A grain with a value too large or too small for that exact arithmetic
+    (``partials.admitted``) has ``total == ()`` and ``m2 is None``: "raw only", any rollup
+    touching it reads the points.  ``grain`` is the grain's start (epoch ms, a multiple of
+    :data:`GRAIN_MS`); ``first``/``last`` the first and last timestamps in it.
+    """
+
+    grain: int
+    count: int
+    low: Value  # the minimum, as stored (an int stays an int)
+    high: Value  # the maximum, as stored
+    total: tuple[float, ...]
+    m2: float | None
+    first: int
+    last: int
+
+    @property
+    def exact(self) -> bool:
+        """True unless the grain is raw only."""
+        return self.m2 is not None
 
 
 class SeriesRecord(msgspec.Struct):
@@ -71,7 +106,22 @@ class SeriesNotFoundError(Exception):
 
 
 class Store(Protocol):
-    """Persistent series and points, partitioned by database (the API key)."""
+    """Persistent series and points, partitioned by database (the API key).
+
+    Partials: a backend keeps, for every series and every grain (``[g, g + GRAIN_MS)`` with ``g`` a
+    multiple of :data:`GRAIN_MS`) that holds points, one :class:`Partial` equal to
+    ``tempodb.server.partials.partial_of`` of that grain's values in time order, and none for a
+    grain without points.  Every method that changes points (``write_points`` in both modes,
+    ``delete_points``, ``delete_series``) brings the partials of the grains it touched up to date in
+    the SAME transaction, so a read never sees a stale partial and no background job exists; a
+    backend may instead build a series' partials on its first :meth:`read_partials` (databases made
+    before partials existed), as long as that read answers current partials.  The cheap ways to keep
+    a grain current, all exact: a grain with no partial and new points without repeated timestamps
+    gets ``partial_of(new values)``; a plain write whose timestamps all lie outside the stored
+    partial's ``[first, last]`` merges (``partials.merge``); anything else (overwrites, increments
+    onto stored points, range deletes cutting a grain) recomputes ``partial_of`` from the grain's
+    stored points.  A SQL backend stores the fields as columns (``total`` as an array of doubles).
+    """
 
     # Secrets cross this interface only as records made by ``tempodb.server.secret_hash``
     # (salted hashes): a backend stores them as opaque text and never sees a secret.
@@ -120,6 +170,13 @@ class Store(Protocol):
 
         A generator, so a read of millions of points never holds them all: close it to stop early.
         It may be resumed from any thread (the server sends a response's blocks from worker threads).
+        """
+        ...
+
+    def read_partials(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Partial]:
+        """The partials of the grains lying wholly inside ``[start_ms, end_ms)``, ordered by grain.
+
+        Current with every committed write (see the class docstring); empty for an unknown series.
         """
         ...
 

@@ -3,7 +3,6 @@ points to one series or one timestamp's values to many (docs/protocol.md §6.6-6
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from operator import itemgetter
@@ -19,7 +18,9 @@ from tempodb.server.codec import RollupEcho, SummaryOnly, json_response
 from tempodb.server.context import Context
 from tempodb.server.edge import JSON_TYPE, fail
 from tempodb.server.handlers._writes import apply, batches
-from tempodb.server.rollups import rollup, summarize
+from tempodb.server.partials import GrainFolder, merge, summary_of
+from tempodb.server.rollup_plan import RangeParts, grain_aligned, rollup_partials
+from tempodb.server.rollups import rollup
 from tempodb.server.storage import Point, PointBatch, SeriesRecord, Value
 from tempodb.server.validation import item_checker, problem_text, timestamp
 
@@ -61,9 +62,9 @@ def _streamed(blocks: Iterator[bytes]) -> StreamedResponse:
 def summary(ctx: Context) -> Response:
     start, end = ctx.range()
     series = ctx.series()
-    values = list(map(_SECOND, ctx.store.read_points(ctx.database, series.id, start, end)))
+    found = RangeParts(ctx.store, ctx.database, series.id, start, end).summary()
     zone = ctx.zone
-    return json_response(SummaryOnly(series, ctx.tz_name, format_ms(end, zone), format_ms(start, zone), summarize(values)))
+    return json_response(SummaryOnly(series, ctx.tz_name, format_ms(end, zone), format_ms(start, zone), found))
 
 
 def _rollup_params(ctx: Context, start: int, end: int) -> tuple[Interval | None, Function]:
@@ -79,22 +80,33 @@ def _rollup_params(ctx: Context, start: int, end: int) -> tuple[Interval | None,
 def _dataset(
     ctx: Context, series: SeriesRecord, start: int, end: int, interval: Interval | None, function: Function
 ) -> Iterator[bytes]:
-    """One data set's JSON blocks, the points read, rolled up and rendered a chunk at a time."""
+    """One data set's JSON blocks, the points read, rolled up and rendered a chunk at a time.
+
+    A rollup whose buckets are whole grains comes from the partials (``rollup_plan``), summary and
+    all; any other read streams the raw points, and its summary folds them grain by grain as they
+    pass (``partials.GrainFolder``), so memory stays flat however long the range.
+    """
     zone = ctx.zone
-    # The summary needs every raw value (its ``ss`` is two-pass): the one thing kept for the whole
-    # read, as doubles (8 bytes a point; every summary figure is computed in doubles anyway).
-    raw_values = array("d")
+    echo = None if interval is None else RollupEcho(interval.iso, function.value, ctx.tz_name)
+    if interval is not None and grain_aligned(interval):
+        parts = RangeParts(ctx.store, ctx.database, series.id, start, end)
+        buckets = rollup_partials(parts, interval, function, zone)
+        return codec.dataset_blocks(
+            series, format_ms(start, zone), format_ms(end, zone), iter([buckets]), lambda: (echo, parts.summary()), zone
+        )
+    folder = GrainFolder()
 
     def chunks() -> Iterator[tuple[list[int], list[Value]]]:
         stamps: list[int] = []
         values: list[Value] = []
         with codec.closing_iter(ctx.store.iter_points(ctx.database, series.id, start, end)) as reads:
             for rows in reads:
-                stamps.extend(map(_FIRST, rows))
-                fresh = list(map(_SECOND, rows))
+                fresh_t = list(map(_FIRST, rows))
+                fresh_v = list(map(_SECOND, rows))
                 del rows  # the row tuples: gone before the JSON is built
-                values += fresh
-                raw_values.extend(fresh)
+                folder.feed(fresh_t, fresh_v)
+                stamps += fresh_t
+                values += fresh_v
                 if interval is None:
                     yield stamps, values
                     stamps, values = [], []
@@ -108,8 +120,15 @@ def _dataset(
             yield rollup(stamps, values, interval, function, zone)
 
     def tail() -> tuple[RollupEcho | None, dict[str, Value]]:
-        echo = None if interval is None else RollupEcho(interval.iso, function.value, ctx.tz_name)
-        return echo, summarize(raw_values)
+        parts = folder.finish()
+        if not parts:
+            return echo, {}
+        found = summary_of(merge(parts))
+        if found is None:
+            # A value past the exact arithmetic's range (beyond 2**480, or nonzero below 2**-400):
+            # the summary is the raw path's over a second read of the range.
+            found = RangeParts(ctx.store, ctx.database, series.id, start, end).summary()
+        return echo, found
 
     return codec.dataset_blocks(series, format_ms(start, zone), format_ms(end, zone), chunks(), tail, zone)
 
