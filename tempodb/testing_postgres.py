@@ -44,6 +44,16 @@ def _binary(name: str) -> str | None:
     return None
 
 
+def _beside_pg_ctl(name: str) -> str:
+    """A PostgreSQL tool of the same installation as ``pg_ctl`` (so of the same major version)."""
+    pg_ctl = _binary("pg_ctl")
+    if pg_ctl is not None:
+        candidate = os.path.join(os.path.dirname(os.path.realpath(pg_ctl)), name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return _binary(name) or name
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -107,9 +117,29 @@ class PostgresCluster:
     def data(self) -> str:
         return os.path.join(self.directory, "data")
 
+    def start_replica(self) -> PostgresCluster:
+        """A hot standby of this cluster (``pg_basebackup -R``, streaming), on a port of its own."""
+        directory = tempfile.mkdtemp(prefix="tempodb-pg-replica-")
+        if self._as_user:
+            system = pwd.getpwnam(self.user)
+            os.chown(directory, system.pw_uid, system.pw_gid)
+        replica = PostgresCluster(directory, _free_port(), self.user, self._as_user, durable=self.durable)
+        try:
+            self._run(
+                [_beside_pg_ctl("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+                 "-D", replica.data, "-R", "-X", "stream", "--checkpoint=fast"],
+                timeout=120,
+            )  # fmt: skip
+            replica.start()
+        except BaseException:
+            replica.destroy()
+            raise
+        return replica
+
     def destroy(self) -> None:
         try:
-            self.stop("immediate")
+            if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+                self.stop("immediate")
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -122,7 +152,14 @@ def start_cluster(*, durable: bool = False) -> PostgresCluster:
     as_user: list[str] = []
     user = pwd.getpwuid(os.geteuid()).pw_name
     if os.geteuid() == 0:
-        system = pwd.getpwnam(_SYSTEM_USER)
+        try:
+            system = pwd.getpwnam(_SYSTEM_USER)
+        except KeyError:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise RuntimeError(
+                f"PostgreSQL refuses to run as root and there is no {_SYSTEM_USER!r} system user to run it as: "
+                f"create one (useradd --system {_SYSTEM_USER}) or run the tests as another user"
+            ) from None
         os.chown(directory, system.pw_uid, system.pw_gid)
         as_user = ["runuser", "-u", _SYSTEM_USER, "--"]
         user = _SYSTEM_USER

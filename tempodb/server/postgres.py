@@ -43,7 +43,7 @@ from tempodb.server.storage import (
     SeriesNotFoundError,
     SeriesRecord,
 )
-from tempodb.server.store_rules import StoreUnavailableError, check_filter_terms, increment_overflow
+from tempodb.server.store_rules import ReadOnlyStoreError, StoreUnavailableError, check_filter_terms, increment_overflow
 
 __all__ = ["PostgresAccessError", "PostgresStore", "PostgresUnreachableError"]
 
@@ -162,6 +162,9 @@ class PostgresStore:
                 # Lost before COMMIT was sent: the server rolls back, so nothing changed.
                 tx.__exit__(type(exc), exc, exc.__traceback__)
                 raise StoreUnavailableError(str(exc)) from None
+            except psycopg.errors.ReadOnlySqlTransaction as exc:  # a server pointed at a hot standby
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+                raise ReadOnlyStoreError(str(exc)) from None
             except BaseException as exc:
                 tx.__exit__(type(exc), exc, exc.__traceback__)
                 raise

@@ -8,7 +8,7 @@ from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.values import INT64_MAX, INT64_MIN
 
-__all__ = ["MAX_FILTER_TERMS", "StoreUnavailableError", "check_filter_terms", "increment_overflow"]
+__all__ = ["MAX_FILTER_TERMS", "ReadOnlyStoreError", "StoreUnavailableError", "check_filter_terms", "increment_overflow"]
 
 #: The most tags and attributes (together) one series filter may require.
 MAX_FILTER_TERMS = 10_000
@@ -18,6 +18,13 @@ class StoreUnavailableError(Exception):
     """The database cannot be reached right now and the request changed nothing: it may be retried.
 
     The edge answers it with 503 and ``Retry-After``, which clients retry by their rules.
+    """
+
+
+class ReadOnlyStoreError(StoreUnavailableError):
+    """A write reached a server whose database is a read-only replica: nothing was changed.
+
+    The edge answers 503 without ``Retry-After`` and says to send writes to a server on the primary.
     """
 
 
