@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "postgres")
 
 pytest.importorskip("simplejson", reason="the benchmarks need the 'bench' extra")
 pytest.importorskip("dateutil", reason="the benchmarks need the 'bench' extra")
