@@ -150,27 +150,23 @@ class PostgresStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction; an outage before COMMIT is StoreUnavailableError (PostgreSQL rolled back).
+
+        A failure in COMMIT itself leaves the outcome unknown: it propagates as it is (a 500, which
+        no client resends on its own).
+        """
+        committing = False
         with self._connection() as conn:
             try:
-                tx = conn.transaction()
-                tx.__enter__()
-            except psycopg.OperationalError as exc:
-                raise StoreUnavailableError(str(exc)) from None
-            try:
-                yield conn
-            except psycopg.OperationalError as exc:
-                # Lost before COMMIT was sent: the server rolls back, so nothing changed.
-                tx.__exit__(type(exc), exc, exc.__traceback__)
-                raise StoreUnavailableError(str(exc)) from None
+                with conn.transaction():
+                    yield conn
+                    committing = True
             except psycopg.errors.ReadOnlySqlTransaction as exc:  # a server pointed at a hot standby
-                tx.__exit__(type(exc), exc, exc.__traceback__)
                 raise ReadOnlyStoreError(str(exc)) from None
-            except BaseException as exc:
-                tx.__exit__(type(exc), exc, exc.__traceback__)
-                raise
-            # A failure in COMMIT itself leaves the outcome unknown: it propagates as it is (a 500,
-            # which no client resends on its own).
-            tx.__exit__(None, None, None)
+            except psycopg.OperationalError as exc:
+                if committing:
+                    raise
+                raise StoreUnavailableError(str(exc)) from None
 
     def _query(self, run: Callable[[psycopg.Connection[Any]], _T]) -> _T:
         """Run a read in autocommit (one statement, one snapshot); an outage is StoreUnavailableError."""

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
@@ -117,3 +119,50 @@ def test_missing_source_and_memory_are_refused(tmp_path: Path, capsys: pytest.Ca
     _fill(str(tmp_path / "s.db"))
     assert main(["migrate", "--from", str(tmp_path / "s.db"), "--to", ":memory:"]) == 1
     assert "in-memory" in capsys.readouterr().err
+
+
+# -- the law: whatever a store holds, SQLite -> PostgreSQL -> SQLite gives it back ----------------
+
+_keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=8)
+_values = st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False))
+_series = st.fixed_dictionaries(
+    {
+        "key": _keys,
+        "tags": st.lists(_keys, max_size=3, unique=True),
+        "attributes": st.dictionaries(_keys, _keys, max_size=3),
+        "points": st.dictionaries(st.integers(MIN_MS, MAX_MS), _values, max_size=20),
+    }
+)
+_stores = st.dictionaries(_keys, st.lists(_series, max_size=3, unique_by=lambda s: s["key"]), min_size=1, max_size=3)
+
+
+@pytest.fixture(scope="module")
+def shared_postgres(postgres_cluster: Any) -> Any:
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.mark.slow  # ~10 s: 25 stores, each migrated twice
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(content=_stores)
+def test_any_store_survives_the_round_trip(tmp_path: Path, shared_postgres: str, content: dict[str, list[dict[str, Any]]]) -> None:
+    import psycopg
+
+    with psycopg.connect(shared_postgres, autocommit=True) as conn:  # each example starts empty
+        conn.execute("TRUNCATE credentials, series, tags, attributes, points, partials")
+    first, last = tmp_path / "first.db", tmp_path / "last.db"
+    for path in (first, last):
+        path.unlink(missing_ok=True)
+    store = open_store(str(first))
+    try:
+        for database, series_list in content.items():
+            store.set_secret(database, f"record-{database}")
+            for n, s in enumerate(series_list):
+                store.create_series(database, SeriesRecord(id=f"id{n}", key=s["key"], tags=s["tags"], attributes=s["attributes"]))
+                store.write_points(database, [PointBatch(sorted(s["points"].items()), SeriesRef("id", f"id{n}"))], increment=False)
+    finally:
+        store.close()
+    assert main(["migrate", "--from", str(first), "--to", shared_postgres]) == 0
+    assert main(["migrate", "--from", shared_postgres, "--to", str(last)]) == 0
+    assert _dump(str(first)) == _dump(shared_postgres) == _dump(str(last))
