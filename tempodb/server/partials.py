@@ -71,7 +71,8 @@ def admitted(values: Sequence[Value], low: Value, high: Value) -> float | None:
     their smallest nonzero magnitude (infinity when all are 0); None when it does not."""
     if low < -_HUGE or high > _HUGE:
         return None
-    smallest = _smallest(values)
+    # All of one sign (most series): the smallest magnitude is an end, with no scan.
+    smallest = low if low > 0 else -high if high < 0 else _smallest(values)
     return smallest if smallest >= _TINY else None
 
 
@@ -98,7 +99,8 @@ def expansion(values: Sequence[Value], smallest: float | None = None) -> tuple[f
 
 
 def _pieces(mean: float, count: int) -> list[float]:
-    """``mean`` as doubles of few enough significant bits that ``count * piece`` is exact for each."""
+    """``mean`` as doubles of few enough significant bits that ``n * piece`` is exact for each
+    (for every ``n <= count``): ``53 - bit_length(count)`` bits a piece."""
     bits = max(53 - count.bit_length(), 1)
     pieces: list[float] = []
     while mean:
@@ -109,10 +111,11 @@ def _pieces(mean: float, count: int) -> list[float]:
     return pieces
 
 
-def _deviation(total: Iterable[float], count: int, mean: float) -> float:
-    """``sum / count - mean`` to within an ulp, from the exact ``total``: ``fsum`` of the exact
-    terms of ``sum - count * mean`` (no cancellation is left to rounding), then one division."""
-    return math.fsum(chain(total, [-count * piece for piece in _pieces(mean, count)])) / count
+def _deviation(total: Iterable[float], count: int, pieces: Sequence[float]) -> float:
+    """``sum / count - mean`` to within an ulp, from the exact ``total`` and the ``pieces`` of the mean
+    (:func:`_pieces`, for a count at least this one): ``fsum`` of the exact terms of
+    ``sum - count * mean`` (no cancellation is left to rounding), then one division."""
+    return math.fsum(chain(total, [-count * piece for piece in pieces])) / count
 
 
 def partial_of(grain: int, stamps: Sequence[int], values: Sequence[Value]) -> Partial:
@@ -126,7 +129,8 @@ def partial_of(grain: int, stamps: Sequence[int], values: Sequence[Value]) -> Pa
     mean = math.fsum(total) / n
     # ``spread`` squares about the rounded mean: take away what the rounding added.
     rounded_ss = spread(values, mean)[0]
-    return Partial(grain, n, low, high, total, _without_offset(rounded_ss, n, _deviation(total, n, mean)), stamps[0], stamps[-1])
+    offset = _deviation(total, n, _pieces(mean, n))
+    return Partial(grain, n, low, high, total, _without_offset(rounded_ss, n, offset), stamps[0], stamps[-1])
 
 
 def _without_offset(ss: float, count: int, offset: float) -> float:
@@ -146,9 +150,10 @@ def merge(parts: Sequence[Partial]) -> Partial:
     total = expansion([term for p in parts for term in p.total])
     mean = math.fsum(total) / count
     # Chan's rule about the rounded mean (every term >= 0), then without that mean's own offset.
-    between = [p.count * _deviation(p.total, p.count, mean) ** 2 for p in parts]
+    pieces = _pieces(mean, count)  # one cut of the mean serves every part: each count is <= the total
+    between = [p.count * _deviation(p.total, p.count, pieces) ** 2 for p in parts]
     rounded_ss = math.fsum(chain((p.m2 or 0.0 for p in parts), between))
-    m2 = _without_offset(rounded_ss, count, _deviation(total, count, mean))
+    m2 = _without_offset(rounded_ss, count, _deviation(total, count, pieces))
     return Partial(grain, count, low, high, total, m2, first, last)
 
 
@@ -156,7 +161,7 @@ def _rounded_ss(part: Partial) -> float:
     """``ss`` as the raw path defines it: the squares about the rounded mean."""
     assert part.m2 is not None
     mean = math.fsum(part.total) / part.count
-    offset = _deviation(part.total, part.count, mean)
+    offset = _deviation(part.total, part.count, _pieces(mean, part.count))
     return part.m2 + part.count * offset * offset
 
 
@@ -167,21 +172,21 @@ def _stddev(ss: float, count: int) -> float:
 def fold_partials(function: Function, parts: Sequence[Partial]) -> Value | None:
     """One bucket's value from the partials of all its points, as ``rollups.fold`` gives it from the
     values; None when the function needs exact partials and one is raw only (fold the raw points)."""
+    # List comprehensions, not generators: this runs once per bucket, 8,760 times for a year hourly.
     if function is Function.COUNT:
-        return sum(p.count for p in parts)
+        return sum([p.count for p in parts])
     if function is Function.MIN:
-        return float(min(p.low for p in parts))
+        return float(min([p.low for p in parts]))
     if function is Function.MAX:
-        return float(max(p.high for p in parts))
-    if not all(p.exact for p in parts):
+        return float(max([p.high for p in parts]))
+    if None in [p.m2 for p in parts]:  # a raw-only part
         return None
     if function is Function.SUM:
-        return math.fsum(chain.from_iterable(p.total for p in parts))
-    count = sum(p.count for p in parts)
+        return math.fsum([term for p in parts for term in p.total])
     if function is Function.MEAN or function is Function.AVG:
-        return math.fsum(chain.from_iterable(p.total for p in parts)) / count
+        return math.fsum([term for p in parts for term in p.total]) / sum([p.count for p in parts])
     ss = _rounded_ss(merge(parts))
-    return ss if function is Function.SS else _stddev(ss, count)
+    return ss if function is Function.SS else _stddev(ss, sum([p.count for p in parts]))
 
 
 def summary_of(part: Partial) -> dict[str, Value] | None:

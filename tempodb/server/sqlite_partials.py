@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tempodb.server import partials_upkeep
 from tempodb.server.partials import ceil_grain
@@ -62,21 +63,30 @@ def _has_ready_column(conn: sqlite3.Connection) -> bool:
     return "partials" in {row[1] for row in conn.execute("PRAGMA table_info(series)")}
 
 
+# Packers of 0..31 little-endian doubles (an expansion of admitted values has at most ~20 terms).
+_PACKERS = [struct.Struct(f"<{k}d") for k in range(32)]
+
+
 def _row(sid: int, p: Partial) -> tuple[object, ...]:
-    total = struct.pack(f"<{len(p.total)}d", *p.total) if p.exact else None
+    total = _PACKERS[len(p.total)].pack(*p.total) if p.exact else None
     return (sid, p.grain, p.count, p.low, p.high, total, p.m2, p.first, p.last)
 
 
-def _partial(row: tuple[object, ...]) -> Partial:
-    grain, n, low, high, total, m2, first, last = row
-    terms = struct.unpack(f"<{len(total) // 8}d", total) if isinstance(total, bytes) else ()
-    return Partial(grain, n, low, high, terms, m2, first, last)  # type: ignore[arg-type]  # the columns' types
+_UNPACKERS = [packer.unpack for packer in _PACKERS]
+
+
+def _partials(rows: Iterable[tuple[Any, ...]]) -> list[Partial]:
+    """Rows of ``_COLUMNS`` as partials (one comprehension, no call per row: a year is 35,040 rows)."""
+    return [
+        Partial(grain, n, low, high, () if total is None else _UNPACKERS[len(total) >> 3](total), m2, first, last)
+        for grain, n, low, high, total, m2, first, last in rows
+    ]
 
 
 def _stored(conn: sqlite3.Connection, sid: int, low: int, high: int) -> dict[int, Partial]:
     """The stored partials of grains ``low <= grain <= high``."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM partials WHERE series = ? AND grain BETWEEN ? AND ?", (sid, low, high))
-    return {row[0]: _partial(row) for row in rows}
+    return {p.grain: p for p in _partials(rows)}
 
 
 class _Grains:
@@ -127,4 +137,4 @@ def read(conn: sqlite3.Connection, sid: int, start: int, end: int) -> list[Parti
         f"SELECT {_COLUMNS} FROM partials WHERE series = ? AND grain >= ? AND grain <= ? ORDER BY grain",
         (sid, ceil_grain(start), end - GRAIN_MS),
     )
-    return [_partial(row) for row in rows]
+    return _partials(rows)
