@@ -22,7 +22,7 @@ DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         settings = {"sizes": [10_000], "codec_n": 10_000, "codec_repeat": 3, "rounds": 4, "block": 10,
-                    "writers": [1, 4], "concurrency_total": 8_000, "pg_points": 20_000, "pg_server_total": 16_000}
+                    "writers": [1, 4], "concurrency_total": 8_000, "pg_points": 5_000, "pg_server_total": 4_000}
     else:
         settings = {"sizes": [10_000, 100_000, 1_000_000], "codec_n": 100_000, "codec_repeat": 7, "rounds": 40,
                     "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "pg_points": 200_000,
