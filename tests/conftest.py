@@ -33,10 +33,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def in_ci() -> bool:
+    """``CI`` set to anything but empty, ``0`` or ``false``."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
 def run_slow(config: pytest.Config) -> bool:
-    """``--slow`` on the command line, or ``CI`` set to anything but empty, ``0`` or ``false``."""
-    ci = os.environ.get("CI", "").strip().lower()
-    return bool(config.getoption("--slow")) or ci not in ("", "0", "false")
+    """``--slow`` on the command line, or under CI."""
+    return bool(config.getoption("--slow")) or in_ci()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -156,16 +160,12 @@ def postgres_cluster() -> Iterator[Any]:
     missing = missing_binaries()
     if missing:
         message = f"PostgreSQL binaries not found on PATH: {', '.join(missing)} (install PostgreSQL 15+ to run these)"
-        if run_slow_in_ci():
+        if in_ci():
             pytest.fail(message + "; CI must run the PostgreSQL tests")
         pytest.skip(message)
     cluster = start_cluster()
     yield cluster
     cluster.destroy()
-
-
-def run_slow_in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
 
 
 @pytest.fixture
