@@ -46,8 +46,8 @@ class Partial(msgspec.Struct, frozen=True, gc=False):
     ``total`` is the EXACT sum of the values (each converted to float as ``math.fsum`` does) as a
     non-overlapping expansion: doubles whose real sum is the sum, largest first, usually one or two
     (``tempodb.server.partials.expansion``).  ``m2`` is the sum of squared deviations from the
-    points' own mean.  A grain with a value too large or too small for that exact arithmetic
-    (``partials.admitted``) has ``total == ()`` and ``m2 is None``: "raw only", any rollup
+    points' own exact mean.  A grain with a value too large or too small for that exact arithmetic
+    (``partials.admitted``: past 2**480 in magnitude, or nonzero below 2**-400) has ``total == ()`` and ``m2 is None``: "raw only", any rollup
     touching it reads the points.  ``grain`` is the grain's start (epoch ms, a multiple of
     :data:`GRAIN_MS`); ``first``/``last`` the first and last timestamps in it.
     """
@@ -110,8 +110,9 @@ class Store(Protocol):
 
     Partials: a backend keeps, for every series and every grain (``[g, g + GRAIN_MS)`` with ``g`` a
     multiple of :data:`GRAIN_MS`) that holds points, one :class:`Partial` equal to
-    ``tempodb.server.partials.partial_of`` of that grain's values in time order, and none for a
-    grain without points.  Every method that changes points (``write_points`` in both modes,
+    ``tempodb.server.partials.partial_of`` of that grain's values in time order (count, low, high,
+    first, last and the exact sum identical; ``m2`` within rounding), and none for a grain without
+    points.  Every method that changes points (``write_points`` in both modes,
     ``delete_points``, ``delete_series``) brings the partials of the grains it touched up to date in
     the SAME transaction, so a read never sees a stale partial and no background job exists; a
     backend may instead build a series' partials on its first :meth:`read_partials` (databases made
