@@ -9,7 +9,7 @@ expansion has no SQL equivalent, and a second copy of the math would be a second
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -34,11 +34,13 @@ def _kinds(value: int | float) -> tuple[int | None, float | None]:
     return (value, None) if type(value) is int else (None, value)
 
 
-def _partial(row: Sequence[Any]) -> Partial:
-    grain, n, low_i, low_f, high_i, high_f, total, m2, first, last = row
-    low = low_f if low_i is None else low_i
-    high = high_f if high_i is None else high_i
-    return Partial(grain, n, low, high, tuple(total or ()), m2, first, last)
+def _partials(rows: Iterable[Sequence[Any]]) -> list[Partial]:
+    """Rows of ``_COLUMNS`` as partials (one comprehension, no call per row: a year is 35,040 rows)."""
+    return [
+        Partial(grain, n, low_f if low_i is None else low_i, high_f if high_i is None else high_i,
+                () if total is None else tuple(total), m2, first, last)
+        for grain, n, low_i, low_f, high_i, high_f, total, m2, first, last in rows
+    ]  # fmt: skip
 
 
 def points_of_rows(rows: Sequence[tuple[int, int | None, float | None]]) -> list[Point]:
@@ -57,7 +59,7 @@ class PostgresGrains:
             f"SELECT {_COLUMNS} FROM partials WHERE database = %s AND series = %s AND grain BETWEEN %s AND %s",
             (self.database, self.sid, low, high),
         ).fetchall()
-        return {row[0]: _partial(row) for row in rows}
+        return {p.grain: p for p in _partials(rows)}
 
     def points(self, grain: int) -> list[Point]:
         rows = self.conn.execute(
@@ -105,4 +107,4 @@ def read(conn: psycopg.Connection[Any], database: str, sid: int, start: int, end
         f"SELECT {_COLUMNS} FROM partials WHERE database = %s AND series = %s AND grain >= %s AND grain <= %s ORDER BY grain",
         (database, sid, ceil_grain(start), end - GRAIN_MS),
     ).fetchall()
-    return [_partial(row) for row in rows]
+    return _partials(rows)
