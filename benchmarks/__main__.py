@@ -12,20 +12,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import codec, concurrency, end_to_end, overhead, peer
+from benchmarks import codec, concurrency, end_to_end, overhead, peer, postgres
 from benchmarks._common import Row, machine
 
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "peer")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "peer", "postgres")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         settings = {"sizes": [10_000], "codec_n": 10_000, "codec_repeat": 3, "rounds": 4, "block": 10,
-                    "writers": [1, 4], "concurrency_total": 8_000, "peer_n": 10_000}
+                    "writers": [1, 4], "concurrency_total": 8_000, "peer_n": 10_000, "pg_points": 5_000,
+                    "pg_server_total": 4_000}
     else:
         settings = {"sizes": [10_000, 100_000, 1_000_000], "codec_n": 100_000, "codec_repeat": 7, "rounds": 40,
-                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "peer_n": 1_000_000}
+                    "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "peer_n": 1_000_000,
+                    "pg_points": 200_000, "pg_server_total": 128_000}
     if args.sizes:
         settings["sizes"] = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     return settings
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         timed("concurrency", lambda: concurrency.run(settings["writers"], settings["concurrency_total"]))
     if "peer" in only:
         timed("peer", lambda: peer.run(settings["peer_n"], year=args.year))
+    if "postgres" in only:
+        timed("postgres", lambda: postgres.run(settings["pg_points"], settings["pg_server_total"]))
 
     rows = [row for name in SECTIONS for row in sections.get(name, [])]
     print()

@@ -15,6 +15,7 @@ import msgspec
 
 from tempodb._cli.args import add_range_arguments, add_selection_arguments, range_from_args, selection_from_args
 from tempodb._cli.csvio import add_layout_arguments, layout_from_args, parse_series, write_csv
+from tempodb._cli.migrate import MigrationError, add_migrate_command
 from tempodb._cli.progress import Mode, Progress, can_encode
 from tempodb._cli.target import DEFAULT_DB, add_target_arguments, open_client, target_from_args
 from tempodb._cli.transfer import add_transfer_commands
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_series)
 
     add_transfer_commands(commands)
+    add_migrate_command(commands)
     return parser
 
 
@@ -253,8 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
         return status
-    except CommandError as exc:
-        return _fail(str(exc), exc.status)
+    except (CommandError, MigrationError) as exc:
+        return _fail(str(exc), getattr(exc, "status", 1))
     except (ValueError, BadRequestError) as exc:  # InvalidInputError is a ValueError
         return _fail(str(exc), 2)
     except (TempoDBError, OSError) as exc:

@@ -9,7 +9,7 @@ quick and CI runs everything."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -33,10 +33,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def in_ci() -> bool:
+    """``CI`` set to anything but empty, ``0`` or ``false``."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
 def run_slow(config: pytest.Config) -> bool:
-    """``--slow`` on the command line, or ``CI`` set to anything but empty, ``0`` or ``false``."""
-    ci = os.environ.get("CI", "").strip().lower()
-    return bool(config.getoption("--slow")) or ci not in ("", "0", "false")
+    """``--slow`` on the command line, or under CI."""
+    return bool(config.getoption("--slow")) or in_ci()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -143,3 +147,61 @@ def open_client(flavour: str) -> Callable[..., Any]:
         return tempodb.aio.Client(*args, **options)
 
     return make
+
+
+# --- PostgreSQL: one throwaway cluster per session, a fresh database per test -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """A PostgreSQL cluster of the machine's binaries; skipped without them, except under CI (fails)."""
+    from tempodb.testing_postgres import missing_binaries, start_cluster
+
+    missing = missing_binaries()
+    if missing:
+        message = f"PostgreSQL binaries not found on PATH: {', '.join(missing)} (install PostgreSQL 15+ to run these)"
+        if in_ci():
+            pytest.fail(message + "; CI must run the PostgreSQL tests")
+        pytest.skip(message)
+    cluster = start_cluster()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Any) -> Iterator[str]:
+    """The URL of a new, empty tempodb database on the session's cluster."""
+    url: str = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_target(request: pytest.FixtureRequest) -> str:
+    """What ``open_engine`` opens, once per backend: ``":memory:"`` or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ":memory:"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=BACKENDS)
+def durable_target(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A store that outlives its engine, once per backend: a SQLite file or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "durable.db")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_store_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """:func:`store_target` shared by a module's tests (for hypothesis tests, which run many examples)."""
+    if request.param == "sqlite":
+        yield ":memory:"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    url: str = cluster.new_database()
+    yield url
+    cluster.drop_database(url)

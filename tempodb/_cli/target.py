@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tempodb._core.errors import InvalidInputError
+from tempodb.server.postgres_url import is_postgres_url, redact
 from tempodb.sync import Client
 
 __all__ = [
@@ -51,7 +52,7 @@ class Target:
     def describe(self) -> str:
         """For messages: where the data goes.  Never shows the secret."""
         if self.db is not None:
-            where = "in memory" if self.db == ":memory:" else self.db
+            where = "in memory" if self.db == ":memory:" else redact(self.db)
             suffix = "" if self.key == _LOCAL_KEY else f" (key {self.key})"
             return f"embedded database {where}{suffix}"
         scheme = "https" if self.secure else "http"
@@ -123,7 +124,7 @@ def open_client(target: Target, *, create: bool = True) -> Client:
     for a mistyped ``--db`` and leave a stray file behind.
     """
     if target.db is not None:
-        if not create and target.db not in ("", ":memory:") and not os.path.exists(target.db):
+        if not create and target.db not in ("", ":memory:") and not is_postgres_url(target.db) and not os.path.exists(target.db):
             raise InvalidInputError(
                 f"no database file {target.db!r} (looked in {os.getcwd()}): check --db or run from the right "
                 "directory; only `tempodb write` and `tempodb import` create a new database"
@@ -144,7 +145,11 @@ def add_target_arguments(parser: argparse.ArgumentParser, default_db: str = DEFA
         f"An embedded database file by default; a server when --url or ${ENV_URL} is set. "
         f"Prefer ${ENV_SECRET} to --secret: command lines are visible to other users.",
     )
-    group.add_argument("--db", metavar="PATH", help=f"embedded SQLite database file, or :memory: (default: {default_db})")
+    group.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help=f"embedded SQLite database file, :memory:, or a PostgreSQL URL postgresql://USER@HOST/DBNAME (default: {default_db})",
+    )
     group.add_argument("--url", help=f"server URL, e.g. http://127.0.0.1:4242 (default: ${ENV_URL})")
     group.add_argument("--key", help=f"API key (default: ${ENV_KEY}); in an embedded file it names the database")
     group.add_argument("--secret", help=f"API secret (default: ${ENV_SECRET})")

@@ -21,6 +21,7 @@ from tempodb._wire.http import Request, Response, StreamedResponse, header
 from tempodb.server import _gzip
 from tempodb.server.secret_hash import hash_secret, verify_secret
 from tempodb.server.storage import Store
+from tempodb.server.store_rules import ReadOnlyStoreError, StoreUnavailableError
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -45,6 +46,9 @@ log = logging.getLogger("tempodb.server")
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 #: The whole text of every 500, from the engine and from the ASGI front alike: the cause goes to the log.
 INTERNAL_ERROR = "internal server error"
+#: The text of a 503 when the database is out of reach (the cause goes to the log, not to the client).
+_UNAVAILABLE = "the database is unavailable; nothing was changed, try again shortly"
+_READ_ONLY = "this server's database is a read-only replica; nothing was changed: send writes to a server on the primary"
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="TempoDB"'}
@@ -93,6 +97,12 @@ def answer(request: Request, respond: Callable[[Request], Response], *, stream: 
         return failure.response
     except InvalidInputError as exc:
         return text_response(400, str(exc))
+    except ReadOnlyStoreError:
+        return text_response(503, _READ_ONLY)
+    except StoreUnavailableError as exc:
+        # Nothing was changed, so the client may resend: Retry-After makes its retry rules do so.
+        log.warning("database unavailable on %s %s: %s", request.method, request.target.split("?", 1)[0], exc)
+        return text_response(503, _UNAVAILABLE, {"Retry-After": "1"})
     except Exception:
         log.exception("unexpected failure on %s %s", request.method, request.target.split("?", 1)[0])
         return text_response(500, INTERNAL_ERROR)

@@ -6,9 +6,22 @@ from collections.abc import Mapping
 
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 from tempodb.server.engine import Engine
-from tempodb.server.sqlite import SQLiteStore
+from tempodb.server.postgres_url import is_postgres_url
+from tempodb.server.storage import Store
 
-__all__ = ["open_engine"]
+__all__ = ["is_postgres_url", "open_engine", "open_store"]
+
+
+def open_store(target: str = ":memory:") -> Store:
+    """The store ``target`` names: a PostgreSQL URL, else a SQLite file (``":memory:"``: private, in memory)."""
+    if is_postgres_url(target):
+        # Imported here: psycopg is an optional extra (tempodb[postgres]).
+        from tempodb.server.postgres import PostgresStore
+
+        return PostgresStore(target)
+    from tempodb.server.sqlite import SQLiteStore
+
+    return SQLiteStore(target)
 
 
 def open_engine(
@@ -17,9 +30,10 @@ def open_engine(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Engine:
-    """An engine on the SQLite store at ``path`` (``":memory:"`` for a private in-memory one).
+    """An engine on the store at ``path``: a ``postgresql://`` URL, or a SQLite file (``":memory:"`` for a
+    private in-memory one).
 
     ``credentials`` maps API key to secret; None is open mode, where any pair is accepted and the
     first secret used with a key is kept for that key's database.
     """
-    return Engine(SQLiteStore(path), credentials, max_body_bytes=max_body_bytes)
+    return Engine(open_store(path), credentials, max_body_bytes=max_body_bytes)

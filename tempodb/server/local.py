@@ -30,7 +30,8 @@ class _Base:
 
     @classmethod
     def open(cls, path: str = ":memory:", credentials: Mapping[str, str] | None = None) -> Self:
-        """Open an engine on ``path`` (None credentials = open mode) that ``close`` will close."""
+        """Open an engine on ``path``, a SQLite file or a ``postgresql://`` URL (None credentials = open
+        mode), that ``close`` will close."""
         from tempodb.server.factory import open_engine
 
         return cls(open_engine(path, credentials), owns_engine=True)

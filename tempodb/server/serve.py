@@ -7,7 +7,9 @@ listening (with the real port when ``--port 0``), so scripts and test fixtures c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import os
 import signal
 import socket
 import sys
@@ -41,7 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the serve options to ``parser`` (shared by ``python -m tempodb.server`` and ``tempodb serve``)."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=4242, help="TCP port; 0 picks a free one (default: %(default)s)")
-    parser.add_argument("--db", default="tempodb.db", metavar="PATH", help="SQLite file, or :memory: (default: %(default)s)")
+    parser.add_argument(
+        "--db",
+        default="tempodb.db",
+        metavar="PATH|URL",
+        help="SQLite file, :memory:, or a PostgreSQL URL postgresql://USER@HOST:PORT/DBNAME (password from "
+        "PGPASSWORD or ~/.pgpass; needs tempodb[postgres]) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port and the database (PostgreSQL, or a SQLite file) (default: %(default)s)",
+    )
+    # Set by --workers for each worker process: the listening socket it inherits.
+    parser.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--key", action="append", default=[], help="API key; repeat together with --secret for each pair")
     parser.add_argument("--secret", action="append", default=[], help="API secret for the --key at the same position")
     parser.add_argument(
@@ -149,11 +166,20 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, url: str) -> None:
         super().__init__(config)
         self.url = url
+        self.announce = True
+        self.ready_fd: int | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.started and not self.should_exit:
+        if not (self.started and not self.should_exit):
+            return
+        if self.announce:
             print(f"tempodb serving on {self.url}", flush=True)
+        if self.ready_fd is not None:  # a worker of --workers: tell the parent, which announces once for all
+            with contextlib.suppress(OSError):  # a replacement worker's parent is not listening
+                os.write(self.ready_fd, b"1")
+            os.close(self.ready_fd)
+            self.ready_fd = None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -211,6 +237,13 @@ def run(args: argparse.Namespace) -> int:
         engine = _open_engine(args)
     except _CannotServe as exc:
         return _refuse(exc)
+    if getattr(args, "workers", 1) != 1:
+        # The parent only checked that the database opens (and migrated it); each worker opens its own.
+        engine.close()
+        try:
+            return _serve_workers(args)
+        except _CannotServe as exc:
+            return _refuse(exc)
     app = create_app(
         engine,
         max_body_bytes=args.max_body_bytes,
@@ -243,7 +276,12 @@ def _open_engine(args: argparse.Namespace) -> Engine:
     if args.keyfile and not args.certfile:
         raise _CannotServe("--keyfile needs --certfile")
     _check_limits(args)
-    if credentials is None:
+    from tempodb.server.workers import check_workers
+
+    problem = check_workers(argparse.Namespace(workers=getattr(args, "workers", 1), db=args.db))
+    if problem is not None:
+        raise _CannotServe(problem)
+    if credentials is None and getattr(args, "listen_fd", None) is None:  # a worker: the parent warned
         print(
             "tempodb serve: no credentials given: OPEN MODE, any new key is accepted and claimed by the first secret used with it; each key is its own database",
             file=sys.stderr,
@@ -252,7 +290,9 @@ def _open_engine(args: argparse.Namespace) -> Engine:
     try:
         return open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
     except Exception as exc:
-        raise _CannotServe(f"cannot open {args.db!r}: {exc}") from exc
+        from tempodb.server.postgres_url import redact
+
+        raise _CannotServe(f"cannot open {redact(args.db)!r}: {exc}") from exc
 
 
 def _check_limits(args: argparse.Namespace) -> None:
@@ -268,14 +308,33 @@ def _check_limits(args: argparse.Namespace) -> None:
         raise _CannotServe("--max-connections must be >= 1")
 
 
-def _serve(app: TempoDBApp, args: argparse.Namespace) -> int:
-    """Listen, announce, and serve ``app`` until stopped; the exit code."""
+def _serve_workers(args: argparse.Namespace) -> int:
+    from tempodb.server.workers import supervise
+
+    sock = _listen(args)
     try:
-        sock = _bind(args.host, args.port)
+        sock.listen(2048)  # connections wait in the backlog until a worker accepts them
+        return supervise(args, sock.fileno(), _public_url(args, sock.getsockname()[1]))
+    finally:
+        sock.close()
+
+
+def _listen(args: argparse.Namespace) -> socket.socket:
+    if getattr(args, "listen_fd", None) is not None:
+        return socket.socket(fileno=args.listen_fd)  # a worker of --workers: the parent's socket
+    try:
+        return _bind(args.host, args.port)
     except OSError as exc:
         raise _CannotServe(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+
+
+def _serve(app: TempoDBApp, args: argparse.Namespace) -> int:
+    """Listen, announce, and serve ``app`` until stopped; the exit code."""
+    sock = _listen(args)
     try:
         server = _Server(_uvicorn_config(app, args), _public_url(args, sock.getsockname()[1]))
+        server.announce = getattr(args, "listen_fd", None) is None  # the parent of workers announces once
+        server.ready_fd = getattr(args, "ready_fd", None)
         return _run_until_stopped(server, sock)
     finally:
         sock.close()

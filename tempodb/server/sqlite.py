@@ -18,10 +18,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
-from tempodb._wire.values import INT64_MAX, INT64_MIN
 from tempodb.server import sqlite_partials
 from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
@@ -33,11 +31,9 @@ from tempodb.server.storage import (
     SeriesNotFoundError,
     SeriesRecord,
 )
+from tempodb.server.store_rules import MAX_FILTER_TERMS, check_filter_terms, increment_overflow
 
 __all__ = ["MAX_FILTER_TERMS", "SQLiteStore"]
-
-#: The most tags and attributes (together) one series filter may require.
-MAX_FILTER_TERMS = 10_000
 
 _CHUNK = 65_536  # rows a streamed read fetches at a time
 
@@ -224,6 +220,12 @@ class SQLiteStore:
                 (database, record),
             )
 
+    def databases(self) -> list[str]:
+        """Every database that has a secret or a series, sorted (``tempodb migrate`` copies each)."""
+        with self._connection() as conn:
+            rows = conn.execute("SELECT database FROM credentials UNION SELECT database FROM series ORDER BY 1").fetchall()
+        return [str(row[0]) for row in rows]
+
     # -- series -----------------------------------------------------------------------------
 
     def create_series(self, database: str, series: SeriesRecord) -> None:
@@ -286,11 +288,7 @@ class SQLiteStore:
         # (a clause per term made SQLite's expression tree too deep past ~1000 terms).
         tags = list(dict.fromkeys(selection.tags))
         pairs = list(dict.fromkeys(selection.attributes))
-        if len(tags) + len(pairs) > MAX_FILTER_TERMS:
-            raise InvalidInputError(
-                f"the filter has {len(tags)} tags and {len(pairs)} attributes: at most {MAX_FILTER_TERMS} "
-                "together are supported; select fewer, or filter by id or key"
-            )
+        check_filter_terms(tags, pairs)
         if tags:
             clauses.append(
                 "s.sid IN (SELECT series FROM tags WHERE tag IN (SELECT value FROM json_each(?)) "
@@ -373,11 +371,7 @@ class SQLiteStore:
                 except sqlite3.IntegrityError:
                     if not increment:
                         raise
-                    raise InvalidInputError(
-                        f"an increment of series {batch.series.by} {batch.series.value!r} would take a value past the "
-                        f"64-bit integer range ({INT64_MIN} to {INT64_MAX}); nothing was written: "
-                        "increment by a smaller amount, or write the value instead"
-                    ) from None
+                    raise increment_overflow(batch.series) from None
                 if kept:
                     sqlite_partials.written(conn, sid, batch.points, increment=increment)
 

@@ -2,14 +2,8 @@
 
 Every function here runs inside the caller's transaction (``SQLiteStore`` opens it): the partials
 change in the same transaction as the points, so a read never sees stale ones, nothing runs in the
-background, and a crash leaves both or neither.  A PostgreSQL backend can do the same in its write
-transaction.  The rules (cheapest first, all exact; see ``storage.Store``):
-
-- a grain without a partial, given points without repeated timestamps: ``partial_of`` of them
-  (for an increment too: onto an empty grain the amounts ARE the values);
-- a plain write whose timestamps all lie outside the stored ``[first, last]``: merge (appends);
-- anything else (an overwrite, an increment onto stored points, a cut by a range delete): the
-  grain's points are read back and its partial recomputed (at most 900,000 points at 1 ms).
+background, and a crash leaves both or neither.  When a partial changes, and how, is decided by the
+rules every backend shares (``partials_upkeep``); this module is their SQL for SQLite.
 
 Series from a database made before partials existed are marked not ready (``series.partials = 0``):
 writes leave their partials alone, and the first :func:`read` builds them from the points in one
@@ -20,13 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from itertools import islice
-from operator import itemgetter, lt
 from typing import Any
 
-from tempodb.server.partials import ceil_grain, floor_grain, merge, partial_of, partials_of
+from tempodb.server import partials_upkeep
+from tempodb.server.partials import ceil_grain
 from tempodb.server.storage import GRAIN_MS, Partial, Point
 
 __all__ = ["SCHEMA", "build", "delete_range", "migrate", "read", "recompute", "written"]
@@ -50,7 +42,6 @@ CREATE TABLE IF NOT EXISTS partials (
 
 _UPSERT = "INSERT OR REPLACE INTO partials (series, grain, n, low, high, total, m2, first, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _COLUMNS = "grain, n, low, high, total, m2, first, last"
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _CHUNK = 65_536
 
 
@@ -98,78 +89,45 @@ def _stored(conn: sqlite3.Connection, sid: int, low: int, high: int) -> dict[int
     return {p.grain: p for p in _partials(rows)}
 
 
+class _Grains:
+    """One series' partials in the SQLite tables, for the shared rules (``partials_upkeep``)."""
+
+    def __init__(self, conn: sqlite3.Connection, sid: int) -> None:
+        self.conn, self.sid = conn, sid
+
+    def stored(self, low: int, high: int) -> dict[int, Partial]:
+        return _stored(self.conn, self.sid, low, high)
+
+    def points(self, grain: int) -> list[Point]:
+        sql = "SELECT t, v FROM points WHERE series = ? AND t >= ? AND t < ? ORDER BY t"
+        return self.conn.execute(sql, (self.sid, grain, grain + GRAIN_MS)).fetchall()
+
+    def save(self, parts: Sequence[Partial]) -> None:
+        self.conn.executemany(_UPSERT, [_row(self.sid, p) for p in parts])
+
+    def drop(self, low: int, high: int) -> None:
+        self.conn.execute("DELETE FROM partials WHERE series = ? AND grain >= ? AND grain < ?", (self.sid, low, high))
+
+
 def recompute(conn: sqlite3.Connection, sid: int, grain: int) -> Partial | None:
     """The grain's partial from its stored points (None, and no row, when it has none)."""
-    rows = conn.execute("SELECT t, v FROM points WHERE series = ? AND t >= ? AND t < ? ORDER BY t", (sid, grain, grain + GRAIN_MS)).fetchall()
-    if not rows:
-        conn.execute("DELETE FROM partials WHERE series = ? AND grain = ?", (sid, grain))
-        return None
-    part = partial_of(grain, list(map(_FIRST, rows)), list(map(_SECOND, rows)))
-    conn.execute(_UPSERT, _row(sid, part))
-    return part
+    return partials_upkeep.recompute(_Grains(conn, sid), grain)
 
 
 def written(conn: sqlite3.Connection, sid: int, points: Sequence[Point], *, increment: bool) -> None:
     """Bring the partials of the grains ``points`` touched up to date, after they were upserted."""
-    if not points:
-        return
-    stamps = list(map(_FIRST, points))
-    # Strictly increasing (the usual write, checked in one C pass) is sorted and without repeats.
-    distinct = all(map(lt, stamps, islice(stamps, 1, None)))
-    if not distinct:
-        points = sorted(points, key=_FIRST)  # stable: of repeated timestamps the last written stays last
-        stamps = list(map(_FIRST, points))
-        # Repeated timestamps (the last one won, or an increment summed them): recompute those grains.
-        distinct = len(set(stamps)) == len(stamps)
-    values = list(map(_SECOND, points))
-    stored = _stored(conn, sid, floor_grain(stamps[0]), floor_grain(stamps[-1]))
-    fresh: list[tuple[object, ...]] = []
-    i, n = 0, len(stamps)
-    while i < n:
-        grain = floor_grain(stamps[i])
-        j = bisect_left(stamps, grain + GRAIN_MS, i)
-        old = stored.get(grain)
-        if distinct and old is None:
-            fresh.append(_row(sid, partial_of(grain, stamps[i:j], values[i:j])))
-        elif distinct and not increment and _outside(stamps, i, j, old):
-            fresh.append(_row(sid, merge([old, partial_of(grain, stamps[i:j], values[i:j])])))  # type: ignore[list-item]  # old is set
-        else:
-            recompute(conn, sid, grain)
-        i = j
-    conn.executemany(_UPSERT, fresh)
-
-
-def _outside(stamps: list[int], i: int, j: int, old: Partial | None) -> bool:
-    """Whether ``stamps[i:j]`` all lie outside ``[old.first, old.last]``, so none replaced a stored point."""
-    assert old is not None
-    k = bisect_left(stamps, old.first, i, j)
-    return k == j or stamps[k] > old.last
+    partials_upkeep.written(_Grains(conn, sid), points, increment=increment)
 
 
 def delete_range(conn: sqlite3.Connection, sid: int, start: int, end: int) -> None:
     """After the points in ``[start, end)`` were deleted: drop the grains wholly inside, recompute the cut ones."""
-    if start >= end:
-        return
-    conn.execute("DELETE FROM partials WHERE series = ? AND grain >= ? AND grain < ?", (sid, ceil_grain(start), floor_grain(end)))
-    for grain in {floor_grain(start), floor_grain(end - 1)}:
-        if not (start <= grain and grain + GRAIN_MS <= end):
-            recompute(conn, sid, grain)
+    partials_upkeep.delete_range(_Grains(conn, sid), start, end)
 
 
 def build(conn: sqlite3.Connection, sid: int) -> None:
     """Every partial of a series that has none yet, from its points; then mark it ready."""
-    conn.execute("DELETE FROM partials WHERE series = ?", (sid,))
     cursor = conn.execute("SELECT t, v FROM points WHERE series = ? ORDER BY t", (sid,))
-    stamps: list[int] = []
-    values: list[object] = []
-    while rows := cursor.fetchmany(_CHUNK):
-        stamps += map(_FIRST, rows)
-        values += map(_SECOND, rows)
-        # Every grain but the last is complete: store those, keep the last for the next chunk.
-        split = bisect_left(stamps, floor_grain(stamps[-1]))
-        conn.executemany(_UPSERT, [_row(sid, p) for p in partials_of(stamps[:split], values[:split])])  # type: ignore[arg-type]
-        del stamps[:split], values[:split]
-    conn.executemany(_UPSERT, [_row(sid, p) for p in partials_of(stamps, values)])  # type: ignore[arg-type]
+    partials_upkeep.build(_Grains(conn, sid), iter(lambda: cursor.fetchmany(_CHUNK), []))
     conn.execute("UPDATE series SET partials = 1 WHERE sid = ?", (sid,))
 
 

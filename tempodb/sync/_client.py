@@ -75,8 +75,8 @@ class Client(BaseClient[SyncTransport]):
 
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
-        """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory),
-        in this process, with no socket and no thread."""
+        """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory), or a
+        ``postgresql://`` URL (with ``tempodb[postgres]``), in this process, with no socket of its own."""
         from tempodb.server.local import LocalTransport
 
         options.setdefault("gzip_threshold", None)  # in process, compressing a body only costs time

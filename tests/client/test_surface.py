@@ -61,7 +61,7 @@ def test_every_call_of_the_2013_readme_exists_with_its_parameters() -> None:
 def test_all_is_sorted_and_exactly_the_public_names() -> None:
     assert tempodb.__all__ == sorted(tempodb.__all__)
     public = {name for name in vars(tempodb) if not name.startswith(("_", "@"))} - {
-        "aio", "sync", "transports", "server", "testing", "columnar", "frames", "chart", "plot", "cli", "demo",
+        "aio", "sync", "transports", "server", "testing", "testing_postgres", "columnar", "frames", "chart", "plot", "cli", "demo",
     }
     assert public == set(tempodb.__all__) - {"__version__"}
     assert tempodb.Client is tempodb.sync.Client

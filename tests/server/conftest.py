@@ -41,8 +41,9 @@ class Caller:
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    e = open_engine()
+def engine(store_target: str) -> Iterator[Engine]:
+    """An engine on each backend: SQLite in memory, and a fresh PostgreSQL database."""
+    e = open_engine(store_target)
     yield e
     e.close()
 

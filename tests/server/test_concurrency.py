@@ -36,9 +36,10 @@ def _hammer(api: Any) -> None:
     assert not errors, errors
 
 
-@pytest.mark.parametrize("backend", ["memory", "file"])
-def test_concurrent_increments_are_exact(tmp_path: Any, caller: Any, backend: str) -> None:
-    engine = open_engine(":memory:" if backend == "memory" else str(tmp_path / "c.db"))
+@pytest.mark.parametrize("backend", ["memory", "file", "postgresql"])
+def test_concurrent_increments_are_exact(tmp_path: Any, caller: Any, backend: str, request: pytest.FixtureRequest) -> None:
+    targets = {"memory": lambda: ":memory:", "file": lambda: str(tmp_path / "c.db"), "postgresql": lambda: request.getfixturevalue("postgres_url")}
+    engine = open_engine(targets[backend]())
     try:
         api = caller(engine)
         _hammer(api)
@@ -50,8 +51,9 @@ def test_concurrent_increments_are_exact(tmp_path: Any, caller: Any, backend: st
         engine.close()
 
 
-def test_two_engines_on_one_file_share_data(tmp_path: Any, caller: Any) -> None:
-    path = str(tmp_path / "shared.db")
+@pytest.mark.parametrize("backend", ["file", "postgresql"])
+def test_two_engines_on_one_database_share_data(tmp_path: Any, caller: Any, backend: str, request: pytest.FixtureRequest) -> None:
+    path = str(tmp_path / "shared.db") if backend == "file" else request.getfixturevalue("postgres_url")
     first, second = open_engine(path), open_engine(path)
     try:
         caller(first).ok("POST", "/v1/series/key/k/increment/", [{"t": "2012-01-01T00:00:00Z", "v": 2}])

@@ -37,8 +37,8 @@ def test_open_mode_registers_first_secret(engine: Engine, caller: Any) -> None:
     assert caller(engine, "other", "second")("GET", "/v1/series/").status_code == 200
 
 
-def test_open_mode_secret_survives_restart(tmp_path: Any, caller: Any) -> None:
-    path = str(tmp_path / "db.sqlite")
+def test_open_mode_secret_survives_restart(durable_target: str, caller: Any) -> None:
+    path = durable_target
     first = open_engine(path)
     assert caller(first, "k", "s")("GET", "/v1/series/").status_code == 200
     first.close()
@@ -47,8 +47,8 @@ def test_open_mode_secret_survives_restart(tmp_path: Any, caller: Any) -> None:
     second.close()
 
 
-def test_fixed_credentials(caller: Any) -> None:
-    engine = open_engine(credentials={"alpha": "s1", "beta": "s2"})
+def test_fixed_credentials(caller: Any, store_target: str) -> None:
+    engine = open_engine(store_target, credentials={"alpha": "s1", "beta": "s2"})
     try:
         assert caller(engine, "alpha", "s1")("GET", "/v1/series/").status_code == 200
         assert caller(engine, "alpha", "s2")("GET", "/v1/series/").status_code == 403

@@ -28,6 +28,7 @@ from test_rollup_property import _bucket
 
 from tempodb._wire.http import Request, Response
 from tempodb._wire.intervals import Function, Interval
+from tempodb._wire.query import SeriesFilter
 from tempodb._wire.timestamps import MIN_MS, get_zone
 from tempodb.server import Engine, open_engine
 from tempodb.server._timefmt import format_ms
@@ -186,23 +187,25 @@ EXAMPLES = [pytest.param(10, id="quick"), pytest.param(300, id="thorough", marks
 
 
 @pytest.mark.parametrize("examples", EXAMPLES)
-def test_interleaved_writes_and_reads_match_the_raw_path(examples: int) -> None:
+def test_interleaved_writes_and_reads_match_the_raw_path(examples: int, module_store_target: str) -> None:
+    engine = open_engine(module_store_target)  # on each backend; every example starts from an empty database
+
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(anchor=st.sampled_from(ANCHORS), spread=st.sampled_from(SPREADS), ops=st.lists(step, min_size=1, max_size=12))
     def interleaved(anchor: int, spread: int, ops: list[tuple[Any, ...]]) -> None:
-        engine = open_engine()
-        try:
-            model = Model(engine, anchor, spread)
-            for op in ops:
-                run(model, op)
-            # Whatever happened, a final read of every kind over the whole span.
-            for interval in ("1hour", "1day", "1month"):
-                check_read(model, "America/Chicago", interval, "stddev", 0, 1)
-            check_summary(model, 0, 1)
-        finally:
-            engine.close()
+        engine.store.delete_series("key", SeriesFilter())
+        model = Model(engine, anchor, spread)
+        for op in ops:
+            run(model, op)
+        # Whatever happened, a final read of every kind over the whole span.
+        for interval in ("1hour", "1day", "1month"):
+            check_read(model, "America/Chicago", interval, "stddev", 0, 1)
+        check_summary(model, 0, 1)
 
-    interleaved()
+    try:
+        interleaved()
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize(

@@ -12,15 +12,17 @@ import itertools
 import json
 import math
 import statistics
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tempodb._wire.http import Request, Response
-from tempodb.server import open_engine
+from tempodb.server import Engine, open_engine
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,20 +36,27 @@ ANCHORS = [
 UNITS = {"sec": "S", "min": "M", "hour": "H", "day": "D", "month": "M", "year": "Y"}
 FUNCTIONS = ["sum", "max", "min", "mean", "avg", "stddev", "count", "ss"]
 
-ENGINE = open_engine()
 _KEYS = itertools.count()
 _AUTH = {"Authorization": "Basic a2V5OnNlY3JldA=="}
 
 
-def _call(method: str, target: str, body: str = "") -> Response:
-    return ENGINE.handle(Request(method, "http://h" + target, _AUTH, body.encode()))
+@pytest.fixture(scope="module")
+def engine(module_store_target: str) -> Iterator[Engine]:
+    """One engine per backend for all examples: each example writes a series of its own."""
+    shared = open_engine(module_store_target)
+    yield shared
+    shared.close()
 
 
-def _new_series(stored: dict[int, float], zone: Any) -> str:
+def _call(engine: Engine, method: str, target: str, body: str = "") -> Response:
+    return engine.handle(Request(method, "http://h" + target, _AUTH, body.encode()))
+
+
+def _new_series(engine: Engine, stored: dict[int, float], zone: Any) -> str:
     key = f"p{next(_KEYS)}"
-    assert _call("POST", "/v1/series/", f'{{"key": "{key}"}}').status_code == 200
+    assert _call(engine, "POST", "/v1/series/", f'{{"key": "{key}"}}').status_code == 200
     body = "[" + ",".join(f'{{"t":"{_wire_time(t, zone)}","v":{v!r}}}' for t, v in stored.items()) + "]"
-    assert _call("POST", f"/v1/series/key/{key}/data/", body).status_code == 200
+    assert _call(engine, "POST", f"/v1/series/key/{key}/data/", body).status_code == 200
     return key
 
 
@@ -159,15 +168,15 @@ points_strategy = st.lists(
     window=st.tuples(st.floats(0, 1), st.floats(0, 1)),
 )
 def test_rollup_matches_reference(
-    anchor: int, spread: int, points: list[tuple[int, float]], count: int, unit: str, function: str, zone_name: str, window: tuple[float, float]
+    engine: Engine, anchor: int, spread: int, points: list[tuple[int, float]], count: int, unit: str, function: str, zone_name: str, window: tuple[float, float]
 ) -> None:
     zone = _zone(zone_name)
     stored = {anchor + offset * spread // (400 * 86_400_000): value for offset, value in points}  # last write wins
     lo, hi = sorted(window)
     start, end = anchor - spread + int(2 * spread * lo), anchor - spread + int(2 * spread * hi) + 1
-    key = _new_series(stored, UTC)
+    key = _new_series(engine, stored, UTC)
     query = f"start={_render(start, UTC)}&end={_render(end, UTC)}&interval={count}{unit}&function={function}&tz={zone_name}"
-    response = _call("GET", f"/v1/series/key/{key}/data/?{query}")
+    response = _call(engine, "GET", f"/v1/series/key/{key}/data/?{query}")
     assert response.status_code == 200, response.body
     got = json.loads(response.body)
 
@@ -196,11 +205,11 @@ def test_rollup_matches_reference(
 
 @settings(max_examples=40, deadline=None)
 @given(points=points_strategy, zone_name=st.sampled_from(ZONES), anchor=st.sampled_from(ANCHORS))
-def test_raw_read_renders_every_point_in_zone(points: list[tuple[int, float]], zone_name: str, anchor: int) -> None:
+def test_raw_read_renders_every_point_in_zone(engine: Engine, points: list[tuple[int, float]], zone_name: str, anchor: int) -> None:
     zone = _zone(zone_name)
     stored = {anchor + offset // 100: value for offset, value in points}
-    key = _new_series(stored, zone)  # written with local offsets, read back in the same zone
+    key = _new_series(engine, stored, zone)  # written with local offsets, read back in the same zone
     start, end = anchor - 5 * 86_400_000, anchor + 5 * 86_400_000
     target = f"/v1/series/key/{key}/data/?start={_render(start, UTC)}&end={_render(end, UTC)}&interval=raw&tz={zone_name}"
-    got = json.loads(_call("GET", target).body)
+    got = json.loads(_call(engine, "GET", target).body)
     assert got["data"] == [{"t": _render(t, zone), "v": v} for t, v in sorted(stored.items())]

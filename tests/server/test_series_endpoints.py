@@ -119,8 +119,8 @@ def test_databases_are_isolated(engine: Engine, caller: Any) -> None:
     assert [x["key"] for x in one.ok("GET", "/v1/series/")] == ["shared"]
 
 
-def test_file_store_persists(tmp_path: Any, caller: Any) -> None:
-    path = str(tmp_path / "t.db")
+def test_store_persists(durable_target: str, caller: Any) -> None:
+    path = durable_target
     first = open_engine(path)
     caller(first).ok("POST", "/v1/series/key/k/data/", [{"t": "2012-01-01T00:00:00Z", "v": 1.0}, {"t": "2012-01-01T00:01:00Z", "v": 2}])
     first.close()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
 from tempodb._wire.http import Request, StreamedResponse
 from tempodb._wire.intervals import Function, Interval, Unit
 from tempodb._wire.timestamps import get_zone
-from tempodb.server import codec, open_engine, sqlite
+from tempodb.server import codec, open_engine, postgres, sqlite
 from tempodb.server._timefmt import format_ms
 from tempodb.server.codec import RollupEcho
 from tempodb.server.edge import close_blocks
@@ -24,9 +23,10 @@ N = 5_000
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def engine(durable_target: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(sqlite, "_CHUNK", 333)  # many chunks, buckets cut between them
-    eng = open_engine(str(tmp_path / "db.sqlite"))
+    monkeypatch.setattr(postgres, "_CHUNK", 333)
+    eng = open_engine(durable_target)
     yield eng
     eng.close()
 
@@ -123,6 +123,25 @@ def test_a_read_left_unfinished_releases_its_snapshot(engine, monkeypatch: pytes
     next(streamed.blocks)
     close_blocks(streamed.blocks)  # what the ASGI front does when the client goes away
     # The read's connection is back in the pool, its snapshot ended; the store writes and reads on.
-    assert len(engine.store._readers) == 1 and not engine.store._readers[0].in_transaction
+    if isinstance(engine.store, sqlite.SQLiteStore):
+        assert len(engine.store._readers) == 1 and not engine.store._readers[0].in_transaction
+    else:
+        stats = engine.store._pool.get_stats()
+        assert stats["pool_available"] == stats["pool_size"]
     assert _call(engine, "DELETE", "/v1/series/key/k/data/?start=2012-01-01&end=2013-01-01").status_code == 200
     assert json.loads(_call(engine, "GET", target).body)["data"] == []
+
+
+def test_a_streamed_read_is_one_snapshot(engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from tempodb.server import edge
+
+    monkeypatch.setattr(edge, "_STREAM_OVER", 10_000)
+    _load(engine)
+    target = "/v1/series/key/k/data/?start=2012-01-01&end=2013-01-01&interval=raw"
+    whole = _call(engine, "GET", target).body
+    streamed = _call(engine, "GET", target, stream=True)
+    assert isinstance(streamed, StreamedResponse)
+    first = next(streamed.blocks)
+    # Deleted while the response is being sent: the read goes on from the snapshot it started with.
+    assert _call(engine, "DELETE", "/v1/series/key/k/data/?start=2012-01-01&end=2013-01-01").status_code == 200
+    assert first + b"".join(streamed.blocks) == whole

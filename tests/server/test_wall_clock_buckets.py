@@ -142,8 +142,8 @@ def test_buckets_tile_time_from_wall_clock_edges(t: int, zone_name: str, interva
 
 
 @pytest.mark.parametrize(("zone_name", "label"), [("Asia/Kathmandu", "2020-01-01T05:00:00.000+05:45"), ("UTC", "2020-01-01T05:00:00.000Z")])
-def test_the_server_labels_hour_buckets_on_the_hour(zone_name: str, label: str) -> None:
-    engine = open_engine()
+def test_the_server_labels_hour_buckets_on_the_hour(zone_name: str, label: str, store_target: str) -> None:
+    engine = open_engine(store_target)
 
     def call(method: str, target: str, body: str = "") -> dict[str, object]:
         response = engine.handle(Request(method, "http://h" + target, _AUTH, body.encode()))
