@@ -1,7 +1,7 @@
 """Points as columns for numpy and pandas: reads decoded straight from the response body into an
 int64 array of epoch milliseconds and a float64 array of values, with no Python object per point.
 
-numpy (and pandas for ``to_pandas``) are optional: ``pip install tempodb[columnar]``.  They are
+numpy (and pandas for ``to_pandas``) are optional: ``pip install tempodb-revived[columnar]``.  They are
 imported inside the functions that need them; ``tempodb`` itself never imports them.
 
 The fast decoder reads the server's fixed-width timestamps (``YYYY-MM-DDTHH:MM:SS.mmm`` then ``Z``
@@ -48,7 +48,7 @@ def need_numpy() -> Any:
     try:
         import numpy
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("tempodb.columnar needs numpy: pip install 'tempodb[columnar]'") from None
+        raise ImportError("tempodb.columnar needs numpy: pip install 'tempodb-revived[columnar]'") from None
     return numpy
 
 
@@ -56,7 +56,7 @@ def need_pandas() -> Any:
     try:
         import pandas
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("this needs pandas: pip install 'tempodb[columnar]'") from None
+        raise ImportError("this needs pandas: pip install 'tempodb-revived[columnar]'") from None
     return pandas
 
 

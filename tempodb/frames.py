@@ -12,7 +12,7 @@ before anything is sent (``dropna=False``).  Integer columns are written as inte
 as int64 when the column has a value on every row of the frame read (else float64 with NaN, as
 pandas itself does when it aligns an integer column).
 
-Needs numpy and pandas: ``pip install 'tempodb[columnar]'``.
+Needs numpy and pandas: ``pip install 'tempodb-revived[columnar]'``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 
 ``plot`` takes a ``DataSet``, a list of them, a ``tempodb.columnar.Columns``, or a pandas Series or
 DataFrame (as ``client.read_frame`` returns): a line per series, labelled by its key.  Needs
-matplotlib: ``pip install 'tempodb[plot]'``; it is imported only when ``plot`` is called.
+matplotlib: ``pip install 'tempodb-revived[plot]'``; it is imported only when ``plot`` is called.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _matplotlib() -> tuple[Any, Any]:
         import matplotlib.dates as dates
         import matplotlib.pyplot as pyplot
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("tempodb.plot needs matplotlib: pip install 'tempodb[plot]'") from None
+        raise ImportError("tempodb.plot needs matplotlib: pip install 'tempodb-revived[plot]'") from None
     return pyplot, dates
 
 

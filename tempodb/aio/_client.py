@@ -78,7 +78,7 @@ class Client(BaseClient[AsyncTransport]):
     @classmethod
     def local(cls, path: str = ":memory:", key: str = "local", secret: str = "local", **options: Any) -> Client:
         """A client on the embedded TempoDB server: a SQLite file at ``path`` (or in memory), or a
-        ``postgresql://`` URL (with ``tempodb[postgres]``), in this process, with no socket of its own."""
+        ``postgresql://`` URL (with ``tempodb-revived[postgres]``), in this process, with no socket of its own."""
         from tempodb.server.local import AsyncLocalTransport
 
         options.setdefault("gzip_threshold", None)  # in process, compressing a body only costs time

@@ -15,7 +15,7 @@ __all__ = ["is_postgres_url", "open_engine", "open_store"]
 def open_store(target: str = ":memory:") -> Store:
     """The store ``target`` names: a PostgreSQL URL, else a SQLite file (``":memory:"``: private, in memory)."""
     if is_postgres_url(target):
-        # Imported here: psycopg is an optional extra (tempodb[postgres]).
+        # Imported here: psycopg is an optional extra (tempodb-revived[postgres]).
         from tempodb.server.postgres import PostgresStore
 
         return PostgresStore(target)

@@ -25,7 +25,7 @@ try:
     from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
-        "the PostgreSQL backend needs psycopg 3 and psycopg_pool: pip install 'tempodb[postgres]'"
+        "the PostgreSQL backend needs psycopg 3 and psycopg_pool: pip install 'tempodb-revived[postgres]'"
     ) from exc
 
 from tempodb._wire.keys import SeriesRef

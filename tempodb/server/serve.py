@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="tempodb.db",
         metavar="PATH|URL",
         help="SQLite file, :memory:, or a PostgreSQL URL postgresql://USER@HOST:PORT/DBNAME (password from "
-        "PGPASSWORD or ~/.pgpass; needs tempodb[postgres]) (default: %(default)s)",
+        "PGPASSWORD or ~/.pgpass; needs tempodb-revived[postgres]) (default: %(default)s)",
     )
     parser.add_argument(
         "--workers",

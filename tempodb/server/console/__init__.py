@@ -74,7 +74,7 @@ class Console:
         root = resources.files(__name__).joinpath("static")
         self._load(root, "")
         if "index.html" not in self._files:
-            raise RuntimeError("the console's index.html is missing from the installed package; reinstall tempodb")
+            raise RuntimeError("the console's index.html is missing from the installed package; reinstall tempodb-revived")
 
     def _load(self, folder: Traversable, prefix: str) -> None:
         for entry in folder.iterdir():
