@@ -82,10 +82,14 @@ __all__ = [
 def build(
     session: Session, endpoint: Endpoint, series: SeriesRef | None = None, query: Pairs | None = None, body: Any = None
 ) -> Request:
-    """The request for ``endpoint`` (naming ``series`` in its path), with ``query`` and a JSON ``body``."""
+    """The request for ``endpoint`` (naming ``series`` in its path), with ``query`` and a JSON ``body``.
+
+    A call that must not apply twice gets a fresh ``Idempotency-Key``: every retry of this request
+    resends the same one, so a server that honours keys applies it once."""
     if series is not None:
         series = SeriesRef.named(series.by, series.value)  # refs are plain values: checked here, once
-    return session.request(endpoint.method, endpoint.path_for(series), encode_query(query or ()), body)
+    key = None if endpoint.repeatable else session.new_key()
+    return session.request(endpoint.method, endpoint.path_for(series), encode_query(query or ()), body, idempotency_key=key)
 
 
 # --- points ------------------------------------------------------------------------------------

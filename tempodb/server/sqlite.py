@@ -22,9 +22,11 @@ from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
 from tempodb._wire.values import INT64_MAX, INT64_MIN
+from tempodb.server import _sqlite_answers as answers
 from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
     Direction,
+    IdempotentAnswer,
     Point,
     PointBatch,
     SeriesExistsError,
@@ -108,7 +110,7 @@ class SQLiteStore:
             self._shared = first
         with self._connection() as conn:
             self._hash_plain_secrets(conn)
-            conn.executescript(_SCHEMA)
+            conn.executescript(_SCHEMA + answers.SCHEMA)
 
     # -- connections and transactions -------------------------------------------------------
 
@@ -221,8 +223,10 @@ class SQLiteStore:
 
     # -- series -----------------------------------------------------------------------------
 
-    def create_series(self, database: str, series: SeriesRecord) -> None:
+    def create_series(self, database: str, series: SeriesRecord, *, remember: IdempotentAnswer | None = None) -> None:
         with self._transaction(write=True) as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)
             self._insert_series(conn, database, series)
 
     def _insert_series(self, conn: sqlite3.Connection, database: str, series: SeriesRecord) -> int:
@@ -344,7 +348,9 @@ class SQLiteStore:
             raise SeriesNotFoundError(value)
         return int(row[0])
 
-    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+    def write_points(
+        self, database: str, batches: Sequence[PointBatch], *, increment: bool, remember: IdempotentAnswer | None = None
+    ) -> None:
         """Write (or add) every batch in one transaction.
 
         An increment whose sum leaves the 64-bit range refuses the whole call with
@@ -354,6 +360,8 @@ class SQLiteStore:
         """
         update = _INCREMENT if increment else "excluded.v"
         with self._transaction(write=True) as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)  # first: a duplicate writes nothing
             for batch in batches:
                 sid = self._resolve(conn, database, batch)
                 # sid is an integer from our own table, so inlining it is safe; it lets executemany take
@@ -372,6 +380,16 @@ class SQLiteStore:
                         f"64-bit integer range ({INT64_MIN} to {INT64_MAX}); nothing was written: "
                         "increment by a smaller amount, or write the value instead"
                     ) from None
+
+    # -- answers kept for idempotency keys (tempodb.server.storage.AnswerStore) ------------------
+
+    def recall(self, database: str, key: str) -> IdempotentAnswer | None:
+        with self._connection() as conn:
+            return answers.recall(conn, database, key)
+
+    def forget_answers(self, expired_by_ms: int) -> int:
+        with self._transaction(write=True) as conn:
+            return answers.forget(conn, expired_by_ms)
 
     def _sid(self, conn: sqlite3.Connection, database: str, series_id: str) -> int | None:
         row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()

@@ -88,10 +88,14 @@ def test_an_increment_that_may_have_landed_is_set_aside_never_resent() -> None:
     core = filled("write", "increment", "increment", "write")
     flush = core.begin()
     assert flush is not None
-    replies = iter([Response(200), ProtocolError("reset")])
+    # The third request asks whether the server honours idempotency keys; a 404 without saying so: no.
+    replies = iter([Response(200), ProtocolError("reset"), Response(404)])
     result, sent = drive(flush.operation(session()), lambda _: next(replies))
     core.finish(flush)
-    assert len(sent) == 2
+    assert [(s.request.method, s.request.url) for s in sent][1:] == [
+        ("POST", "http://x/v1/multi/increment/"),
+        ("GET", "http://x/v1/"),
+    ]
     assert [p.item.v for p in result.uncertain] == [1, 2]
     assert [p.item.v for p in core.pending] == [3]  # the write after them waits for the next flush
     error = core.close()

@@ -52,14 +52,16 @@ def write_multi(ctx: Context, *, increment: bool = False) -> Response:
         grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
         statuses.append([])
         refs.append(ref)
-    # The store may still refuse a series (an unknown id equal to another series' key): only its items.
-    refused_series = apply_each(ctx, grouped, increment=increment) if grouped else {}
-    for index, ref in enumerate(refs):
-        if ref is not None and ref in refused_series:
-            statuses[index] = [refused_series[ref]]
-    if not any(statuses):
-        return Response(200)
-    return multistatus_response(statuses)
+    if not grouped:
+        return multistatus_response(statuses) if any(statuses) else Response(200)
+
+    def answer(refused_series: dict[SeriesRef, str]) -> Response:
+        # The store may still refuse a series (an unknown id equal to another series' key): only its items.
+        final = [[refused_series[ref]] if ref is not None and ref in refused_series else problems
+                 for ref, problems in zip(refs, statuses, strict=True)]
+        return multistatus_response(final) if any(final) else Response(200)
+
+    return apply_each(ctx, grouped, increment=increment, answer=answer)
 
 
 def _refuse_all(refused: list[str], total: int) -> None:
