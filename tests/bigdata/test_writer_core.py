@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from tempodb import ConnectError, ProtocolError, Response
-from tempodb._core.effects import Operation, Send
-from tempodb._core.retry import NO_RETRY
+from tempodb._core.effects import Operation, Send, Sleep
+from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._core.session import Session
 from tempodb._core.writer import FlushResult, WriterCore
 
@@ -23,6 +23,9 @@ def drive(op: Operation[FlushResult], reply: Reply) -> tuple[FlushResult, list[S
     effect = next(op)
     try:
         while True:
+            if isinstance(effect, Sleep):  # a retry's wait: over at once
+                effect = op.send(None)
+                continue
             assert isinstance(effect, Send)
             sent.append(effect)
             answer = reply(effect)
@@ -114,3 +117,17 @@ def test_thresholds_count_points_since_the_last_attempt() -> None:
     bytes_core = WriterCore(max_points=1000, max_bytes=200)
     bytes_core.add([WriterCore.point("write", T0, 1, key="k" * 40)] * 2)
     assert bytes_core.due
+
+
+def test_an_increment_that_may_have_landed_is_resent_with_its_key_where_keys_are_honoured() -> None:
+    core = filled("increment", "increment")
+    flush = core.begin()
+    assert flush is not None
+    honoured = {"Idempotency-Key-Retention": "86400"}
+    replies = iter([ProtocolError("reset"), Response(404, honoured), Response(200, honoured)])
+    retrying = Session("k", "s", "http://x", retry=RetryPolicy(jitter=lambda: 0.0), gzip_threshold=None)
+    result, sent = drive(flush.operation(retrying), lambda _: next(replies))
+    core.finish(flush)
+    posts = [s.request for s in sent if s.request.method == "POST"]
+    assert len(posts) == 2 and posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
+    assert result.acknowledged == 2 and result.uncertain == [] and len(core) == 0
