@@ -14,7 +14,7 @@
     │   ├── UnauthorizedError      401
     │   ├── ForbiddenError         403 (TempoDB's answer for wrong credentials AND unknown series)
     │   ├── NotFoundError          404
-    │   ├── ConflictError          409 (series key already exists)
+    │   ├── ConflictError          409 (series key already exists; idempotency key still in flight)
     │   ├── PayloadTooLargeError   413
     │   ├── RateLimitedError       429
     │   └── ServerError            5xx
@@ -164,7 +164,8 @@ class NotFoundError(HTTPError):
 
 
 class ConflictError(HTTPError):
-    """409: a series with this key already exists."""
+    """409: a series with this key already exists (or, past the retries, the same idempotency key is
+    still being processed by the server)."""
 
 
 class PayloadTooLargeError(HTTPError):
