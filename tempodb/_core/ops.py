@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tempodb._core.effects import Operation
-from tempodb._core.errors import MultiStatusError, PartialWriteError, ResponseError, TempoDBError, TransportError
+from tempodb._core.errors import MultiStatusError, PartialWriteError, TempoDBError, TransportError
 from tempodb._core.models import (
     DataPoint,
     DataSet,
@@ -176,10 +176,9 @@ def _chunked(
             if response.status_code == 207:
                 chunk_statuses = parse_multistatus(response.body)
                 if len(chunk_statuses) != len(chunk):
-                    # Misaligned statuses would pin every later point's fate on the wrong index.
-                    raise ResponseError(
-                        f"the server's 207 lists {len(chunk_statuses)} statuses for {len(chunk)} points"
-                    )
+                    # Misaligned statuses would pin every later point's fate on the wrong index:
+                    # stop here, and hand over every status as sent rather than guess.
+                    raise MultiStatusError(statuses, unmatched=chunk_statuses, unmatched_points=len(chunk))
                 # A 207 listing only successes refused nothing: no error for it.
                 refused = refused or any(not s.ok for s in chunk_statuses)
             else:

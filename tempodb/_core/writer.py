@@ -130,6 +130,15 @@ class Flush:
             try:
                 yield from send(session, [p.item for p in chunk])
             except MultiStatusError as exc:
+                if exc.unmatched_points:
+                    # Statuses that cannot be matched to points: a write is resent later as it is;
+                    # an increment may have landed in part, so it is set aside as uncertain.
+                    if kind == "increment":
+                        self.result.uncertain.extend(chunk)
+                        self._settle(len(chunk), exc)
+                    else:
+                        self._settle(0, exc)
+                    return self.result
                 for point, status in zip(chunk, exc.statuses, strict=False):
                     if status.ok:
                         self.result.acknowledged += 1

@@ -131,3 +131,18 @@ def test_an_increment_that_may_have_landed_is_resent_with_its_key_where_keys_are
     posts = [s.request for s in sent if s.request.method == "POST"]
     assert len(posts) == 2 and posts[0].headers["Idempotency-Key"] == posts[1].headers["Idempotency-Key"]
     assert result.acknowledged == 2 and result.uncertain == [] and len(core) == 0
+
+
+@pytest.mark.parametrize("kind", ["write", "increment"])
+def test_a_207_with_unmatched_statuses_keeps_writes_and_sets_increments_aside(kind: str) -> None:
+    core = filled(kind, kind)
+    flush = core.begin()
+    assert flush is not None
+    one_status = b'{"multistatus":[{"status":"422","messages":["odd"]}]}'
+    result, _ = drive(flush.operation(session()), lambda _: Response(207, body=one_status))
+    core.finish(flush)
+    if kind == "write":
+        assert result.uncertain == [] and len(core) == 2  # resent by a later flush
+    else:
+        assert [p.item.v for p in result.uncertain] == [0, 1] and len(core) == 0
+    assert "cannot be matched to points" in str(result.error)
