@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Caller
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tempodb._wire.http import Response
@@ -25,12 +24,12 @@ T = "2012-01-01T00:00:00.000Z"
 READ = "/v1/series/key/c/data/?start=2012-01-01&end=2012-01-02"
 
 
-def bump(api: Caller, key: str | None, value: int = 1, series: str = "c") -> Response:
+def bump(api: Any, key: str | None, value: int = 1, series: str = "c") -> Response:
     headers = {} if key is None else {KEY_HEADER: key}
     return api("POST", f"/v1/series/key/{series}/increment/", [{"t": T, "v": value}], headers)
 
 
-def counted(api: Caller, series: str = "c") -> float | None:
+def counted(api: Any, series: str = "c") -> float | None:
     """The value at T of ``series``; None when it has none (or does not exist: TempoDB's 403)."""
     response = api("GET", READ.replace("/c/", f"/{series}/"))
     if response.status_code == 403:
@@ -59,7 +58,7 @@ def timed(clock: Clock) -> Iterator[Engine]:
     engine.close()
 
 
-def test_a_repeat_is_replayed_not_applied(api: Caller) -> None:
+def test_a_repeat_is_replayed_not_applied(api: Any) -> None:
     first, again = bump(api, "k"), bump(api, "k")
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.headers[REPLAYED_HEADER] == "true" and REPLAYED_HEADER not in first.headers
@@ -75,7 +74,7 @@ def test_a_repeat_is_replayed_not_applied(api: Caller) -> None:
     ],
     ids=["create_series", "increment_bulk", "increment_multi"],
 )
-def test_every_non_repeatable_call_replays_its_exact_answer(api: Caller, path: str, body: Any) -> None:
+def test_every_non_repeatable_call_replays_its_exact_answer(api: Any, path: str, body: Any) -> None:
     first = api("POST", path, body, {KEY_HEADER: "k"})
     again = api("POST", path, body, {KEY_HEADER: "k"})
     assert first.status_code in (200, 207)
@@ -84,7 +83,7 @@ def test_every_non_repeatable_call_replays_its_exact_answer(api: Caller, path: s
     assert len(api.ok("GET", "/v1/series/")) == 1
 
 
-def test_a_key_reused_for_another_request_is_refused_with_422(api: Caller) -> None:
+def test_a_key_reused_for_another_request_is_refused_with_422(api: Any) -> None:
     bump(api, "k", 1)
     other = bump(api, "k", 2)
     assert other.status_code == 422
@@ -94,21 +93,22 @@ def test_a_key_reused_for_another_request_is_refused_with_422(api: Caller) -> No
     assert counted(api) == 1
 
 
-def test_keys_belong_to_one_database(engine: Engine) -> None:
+def test_keys_belong_to_one_database(engine: Engine, caller: type[Any]) -> None:
+    Caller = caller
     alice, bob = Caller(engine, "alice", "a"), Caller(engine, "bob", "b")
     bump(alice, "k")
     assert bump(bob, "k", 2).status_code == 200  # bob's "k" is his own
     assert (counted(alice), counted(bob)) == (1, 2)
 
 
-def test_without_a_key_every_request_applies(api: Caller) -> None:
+def test_without_a_key_every_request_applies(api: Any) -> None:
     bump(api, None)
     bump(api, None)
     assert counted(api) == 2
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there"])
-def test_an_unusable_key_is_refused_before_anything_is_applied(api: Caller, key: str) -> None:
+def test_an_unusable_key_is_refused_before_anything_is_applied(api: Any, key: str) -> None:
     response = api("POST", "/v1/series/key/c/increment/", [{"t": T, "v": 1}], {KEY_HEADER: key})
     if key == "":
         assert response.status_code == 200  # an empty header is no key at all
@@ -117,7 +117,7 @@ def test_an_unusable_key_is_refused_before_anything_is_applied(api: Caller, key:
     assert counted(api) is None
 
 
-def test_a_refused_request_is_not_kept(api: Caller) -> None:
+def test_a_refused_request_is_not_kept(api: Any) -> None:
     # A refusal changed nothing, so nothing is kept: the key is still fresh (even for another body).
     bad = api("POST", "/v1/series/key/c/increment/", [{"t": T, "v": "x"}], {KEY_HEADER: "k"})
     assert bad.status_code == 400
@@ -127,7 +127,7 @@ def test_a_refused_request_is_not_kept(api: Caller) -> None:
     assert counted(api) == 1
 
 
-def test_every_answer_advertises_support_and_writes_are_untouched(api: Caller, engine: Engine) -> None:
+def test_every_answer_advertises_support_and_writes_are_untouched(api: Any, engine: Engine) -> None:
     for response in (bump(api, "k"), api("GET", READ), api("GET", "/v1/nowhere/"), api("POST", "/v1/series/key/c/data/", [])):
         assert response.headers[RETENTION_HEADER] == "86400"
     write = [{"t": T, "v": 5}]
@@ -136,7 +136,8 @@ def test_every_answer_advertises_support_and_writes_are_untouched(api: Caller, e
     assert again.status_code == 200 and REPLAYED_HEADER not in again.headers  # writes ignore keys
 
 
-def test_turned_off_keys_are_neither_advertised_nor_honoured() -> None:
+def test_turned_off_keys_are_neither_advertised_nor_honoured(caller: type[Any]) -> None:
+    Caller = caller
     engine = Engine(SQLiteStore(), idempotency_retention=None)
     api = Caller(engine)
     assert RETENTION_HEADER not in bump(api, "k").headers
@@ -145,7 +146,8 @@ def test_turned_off_keys_are_neither_advertised_nor_honoured() -> None:
     engine.close()
 
 
-def test_answers_expire_after_the_retention(timed: Engine, clock: Clock) -> None:
+def test_answers_expire_after_the_retention(timed: Engine, clock: Clock, caller: type[Any]) -> None:
+    Caller = caller
     api = Caller(timed)
     assert bump(api, "k").headers[RETENTION_HEADER] == "60"
     clock.now += 59
@@ -159,7 +161,8 @@ def test_answers_expire_after_the_retention(timed: Engine, clock: Clock) -> None
     assert store.recall("key", "k") is None
 
 
-def test_a_duplicate_still_in_flight_gets_409_with_retry_after() -> None:
+def test_a_duplicate_still_in_flight_gets_409_with_retry_after(caller: type[Any]) -> None:
+    Caller = caller
     entered, release = threading.Event(), threading.Event()
 
     class SlowStore(SQLiteStore):
@@ -196,7 +199,7 @@ _examples = itertools.count()
 _ONE_ENGINE = open_engine()  # in memory, shared by the examples of the in-process law
 
 
-def _deliver_in_any_order(engines: list[Engine], amounts: list[int], data: st.DataObject) -> None:
+def _deliver_in_any_order(Caller: type[Any], engines: list[Engine], amounts: list[int], data: st.DataObject) -> None:
     """Deliver each call 1-4 times, in a drawn order, each time to a drawn engine; then check the sums.
 
     Each example has its own keys and series, so one engine can serve them all (opening one per
@@ -216,36 +219,40 @@ def _deliver_in_any_order(engines: list[Engine], amounts: list[int], data: st.Da
         assert (counted(api, f"{example}-s{parity}") or 0) == expected
 
 
-@settings(max_examples=60, deadline=None)
+# ``caller`` is the Caller class, the same for every example.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(amounts=calls, data=st.data())
-def test_any_interleaving_of_retries_applies_each_call_exactly_once(amounts: list[int], data: st.DataObject) -> None:
-    _deliver_in_any_order([_ONE_ENGINE], amounts, data)
+def test_any_interleaving_of_retries_applies_each_call_exactly_once(
+    caller: type[Any], amounts: list[int], data: st.DataObject
+) -> None:
+    _deliver_in_any_order(caller, [_ONE_ENGINE], amounts, data)
 
 
 @pytest.mark.slow  # two engines on a real file, fsync on every commit: ~10 s
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(amounts=calls, data=st.data())
 def test_any_interleaving_across_two_engines_on_one_file_applies_each_call_exactly_once(
-    tmp_path_factory: pytest.TempPathFactory, amounts: list[int], data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory, caller: type[Any], amounts: list[int], data: st.DataObject
 ) -> None:
     # Two engines on one file, as two server processes: a retry may reach either.
     path = str(tmp_path_factory.mktemp("shared") / "db.sqlite")
     engines = [open_engine(path), open_engine(path)]
     try:
-        _deliver_in_any_order(engines, amounts, data)
+        _deliver_in_any_order(caller, engines, amounts, data)
     finally:
         for engine in engines:
             engine.close()
 
 
-def test_the_answer_body_is_exactly_what_the_first_try_got(api: Caller) -> None:
+def test_the_answer_body_is_exactly_what_the_first_try_got(api: Any) -> None:
     made = api("POST", "/v1/series/", {"key": "s"}, {KEY_HEADER: "k"})
     replay = api("POST", "/v1/series/", {"key": "s"}, {KEY_HEADER: "k"})
     assert json.loads(replay.body) == json.loads(made.body)
     assert api("POST", "/v1/series/", {"key": "s"}, {KEY_HEADER: "other"}).status_code == 409  # a new call
 
 
-def test_kept_answers_survive_a_restart(tmp_path: Path) -> None:
+def test_kept_answers_survive_a_restart(tmp_path: Path, caller: type[Any]) -> None:
+    Caller = caller
     path = str(tmp_path / "db.sqlite")
     engine = open_engine(path)
     bump(Caller(engine), "k")
