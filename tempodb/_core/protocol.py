@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import msgspec
@@ -102,13 +102,14 @@ def _number(value: Any, where: str) -> int | float:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
-def _aware(ts: object, where: str) -> datetime:
+def _aware(ts: object, where: str, zone: tzinfo = UTC) -> datetime:
+    """``ts`` as an aware datetime in the calendar; naive times and dates are read in ``zone``."""
     if type(ts) is datetime and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999)):
         return ts  # the common case, checked cheaply: a UTC time is always in the calendar
     if not isinstance(ts, (datetime, date)):
         raise InvalidInputError(f"{where}: timestamp must be a datetime or date, not {type(ts).__name__} ({ts!r})")
     try:
-        return check_instant(to_datetime(ts))
+        return check_instant(to_datetime(ts, zone=zone))
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from None
 
@@ -247,8 +248,14 @@ def build_delete_one_series(session: Session, series: SeriesRef) -> Request:
 # --- reads -------------------------------------------------------------------------------------
 
 
-def _range(start: Moment, end: Moment) -> Pairs:
-    begin, finish = _aware(start, "start"), _aware(end, "end")
+def _zone(tz: str | None) -> tzinfo:
+    """The zone naive times of a call are read in: ``tz`` when the call names one, else UTC."""
+    return get_zone(tz) if tz else UTC
+
+
+def _range(start: Moment, end: Moment, tz: str | None = None) -> Pairs:
+    zone = _zone(tz)
+    begin, finish = _aware(start, "start", zone), _aware(end, "end", zone)
     if finish < begin:
         raise InvalidInputError(f"end ({finish.isoformat()}) is before start ({begin.isoformat()})")
     return [("start", format_timestamp(begin)), ("end", format_timestamp(finish))]
@@ -283,7 +290,7 @@ def build_read_one(
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    return build(session, find("read_one"), series, _range(start, end) + rollup_pairs(interval, function, tz))
+    return build(session, find("read_one"), series, _range(start, end, tz) + rollup_pairs(interval, function, tz))
 
 
 def build_read(
@@ -295,17 +302,17 @@ def build_read(
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    query = _range(start, end) + selection.pairs() + rollup_pairs(interval, function, tz)
+    query = _range(start, end, tz) + selection.pairs() + rollup_pairs(interval, function, tz)
     return build(session, find("read"), query=query)
 
 
 def build_summary(session: Session, series: SeriesRef, start: Moment, end: Moment, tz: str | None = None) -> Request:
-    return build(session, find("summary_one"), series, _range(start, end) + rollup_pairs(None, None, tz))
+    return build(session, find("summary_one"), series, _range(start, end, tz) + rollup_pairs(None, None, tz))
 
 
 def _single_pairs(ts: Moment | None, direction: str, tz: str | None) -> Pairs:
     checked = check_direction(str(direction))
-    pairs = [] if ts is None else [("ts", format_timestamp(_aware(ts, "ts")))]
+    pairs = [] if ts is None else [("ts", format_timestamp(_aware(ts, "ts", _zone(tz))))]
     return [*pairs, ("direction", checked), *rollup_pairs(None, None, tz)]
 
 
