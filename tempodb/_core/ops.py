@@ -188,14 +188,21 @@ def _chunked(
         raise MultiStatusError(statuses)
 
 
-def _points(session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
+def _points(
+    session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint], merge_same_millisecond: bool = True
+) -> Operation[None]:
     endpoint = find(name)
-    points = check_points(data)
+    points = check_points(data, merge_same_millisecond=merge_same_millisecond)
     yield from _chunked(session, points, endpoint, lambda chunk: build(session, endpoint, series, body=chunk))
 
 
-def write_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
-    yield from _points(session, "write_one", series, data)
+def write_points(
+    session: Session, series: SeriesRef, data: Iterable[DataPoint], merge_same_millisecond: bool = False
+) -> Operation[None]:
+    """Write points; distinct times in one millisecond (the API's resolution) are refused unless
+    ``merge_same_millisecond`` (then the last of each millisecond is kept).  Increments add up
+    either way, so they are not checked."""
+    yield from _points(session, "write_one", series, data, merge_same_millisecond)
 
 
 def increment_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
@@ -218,14 +225,14 @@ def increment_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]
     yield from _bulk(session, "increment_bulk", ts, data)
 
 
-def _multi(session: Session, name: str, data: Items) -> Operation[None]:
+def _multi(session: Session, name: str, data: Items, merge_same_millisecond: bool = True) -> Operation[None]:
     endpoint = find(name)
-    items = check_multi(data)
+    items = check_multi(data, merge_same_millisecond=merge_same_millisecond)
     yield from _chunked(session, items, endpoint, lambda chunk: build(session, endpoint, body=chunk))
 
 
-def write_multi(session: Session, data: Items) -> Operation[None]:
-    yield from _multi(session, "write_multi", data)
+def write_multi(session: Session, data: Items, merge_same_millisecond: bool = False) -> Operation[None]:
+    yield from _multi(session, "write_multi", data, merge_same_millisecond)
 
 
 def increment_multi(session: Session, data: Items) -> Operation[None]:

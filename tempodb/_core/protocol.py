@@ -39,6 +39,7 @@ from tempodb._wire.timestamps import (
     UTC,
     Moment,
     check_instant,
+    epoch_ms,
     format_timestamp,
     get_zone,
     parse_timestamp,
@@ -114,14 +115,16 @@ def _aware(ts: object, where: str, zone: tzinfo = UTC) -> datetime:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
-def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
+def check_points(data: Iterable[DataPoint], *, merge_same_millisecond: bool = True) -> list[DataPoint]:
     """Validated points, naive timestamps made UTC (copies; the caller's objects are untouched).
 
     Values are checked as ``check_number`` does; an integer's range (64 bits, and an increment's
-    amount) is the server's to refuse (docs/protocol.md §8.1).
+    amount) is the server's to refuse (docs/protocol.md §8.1).  Without ``merge_same_millisecond``,
+    distinct points that the server's millisecond resolution would make one are refused.
     """
     points = data if isinstance(data, list) else list(data)
     out: list[DataPoint] | None = None
+    sub_ms = False
     isfinite = math.isfinite
     utc = UTC
     for index, point in enumerate(points):
@@ -136,6 +139,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
                 # a UTC time is always in the calendar; others are checked below near its ends
                 and (ts.tzinfo is utc or (ts.tzinfo is not None and 1 < ts.year < 9999))
                 and (type(value) is int or (type(value) is float and isfinite(value)))
+                and not ts.microsecond % 1000  # sub-millisecond times go the slow way, to be checked
             ):
                 if out is not None:
                     out.append(point)
@@ -146,6 +150,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             )
         ts = point.ts
         value = point.value
+        sub_ms = sub_ms or (isinstance(ts, datetime) and ts.microsecond % 1000 != 0)
         checked_ts = _aware(ts, f"point {index}")
         checked_value = _number(value, f"point {index}")
         if checked_ts is not ts or checked_value is not value:
@@ -154,7 +159,29 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             out.append(DataPoint(checked_ts, checked_value))
         elif out is not None:
             out.append(point)
-    return points if out is None else out
+    checked = points if out is None else out
+    if sub_ms and not merge_same_millisecond:
+        refuse_same_millisecond([(i, p.ts) for i, p in enumerate(checked)], "point", "merge_same_millisecond=True")
+    return checked
+
+
+def refuse_same_millisecond(stamps: Sequence[tuple[Any, datetime]], what: str, option: str) -> None:
+    """Refuse distinct times the server's millisecond resolution would make one (the later would
+    silently replace the earlier); ``stamps`` are (label, aware time), grouped by series already."""
+    first_at: dict[int, tuple[Any, datetime]] = {}
+    clashes: list[str] = []
+    for label, ts in stamps:
+        ms = epoch_ms(ts)
+        seen = first_at.setdefault(ms, (label, ts))
+        if seen[1] != ts:
+            clashes.append(f"{what} {seen[0]} ({seen[1].isoformat()}) and {what} {label} ({ts.isoformat()})")
+    if clashes:
+        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+        raise InvalidInputError(
+            f"{'; '.join(clashes[:3])}{more} fall in the same millisecond, the finest time the API stores, so "
+            f"one would silently replace the other: round the times to milliseconds yourself, or pass {option} "
+            "to keep the last of each millisecond"
+        )
 
 
 class MultiItem(msgspec.Struct, omit_defaults=True):
@@ -195,9 +222,20 @@ def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> 
     return MultiItem(v=value, t=ts, key=series.value)
 
 
-def check_multi(data: Items) -> list[MultiItem]:
-    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key."""
-    return [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
+def check_multi(data: Items, *, merge_same_millisecond: bool = True) -> list[MultiItem]:
+    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key.
+
+    Without ``merge_same_millisecond``, distinct times of one series in one millisecond are refused."""
+    items = [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
+    # Only a time with sub-millisecond digits can meet another in the same millisecond.
+    if not merge_same_millisecond and any(item.t is not None and item.t.microsecond % 1000 for item in items):
+        by_series: dict[tuple[str | None, str | None], list[tuple[Any, datetime]]] = {}
+        for index, item in enumerate(items):
+            if item.t is not None:
+                by_series.setdefault((item.id, item.key), []).append((index, item.t))
+        for group in by_series.values():
+            refuse_same_millisecond(group, "item", "merge_same_millisecond=True")
+    return items
 
 
 def check_bulk(data: Items) -> list[MultiItem]:

@@ -125,10 +125,14 @@ class Flush:
             while end < len(points) and end - self._cursor < size and points[end].kind == kind:
                 end += 1
             chunk = points[self._cursor : end]
-            send = ops.write_multi if kind == "write" else ops.increment_multi
             self._in_flight = len(chunk)
+            items = [p.item for p in chunk]
             try:
-                yield from send(session, [p.item for p in chunk])
+                if kind == "write":
+                    # Points queued one by one: the last of a millisecond wins, as in separate writes.
+                    yield from ops.write_multi(session, items, merge_same_millisecond=True)
+                else:
+                    yield from ops.increment_multi(session, items)
             except MultiStatusError as exc:
                 if exc.unmatched_points:
                     # Statuses that cannot be matched to points: a write is resent later as it is;

@@ -204,17 +204,17 @@ class Client(BaseClient[AsyncTransport]):
 
     # writes, increments, deletes
 
-    async def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, SeriesRef("id", series_id), data))
+    async def write_id(self, series_id: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_points(self._session, SeriesRef("id", series_id), data, merge_same_millisecond))
 
-    async def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, SeriesRef("key", series_key), data))
+    async def write_key(self, series_key: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_points(self._session, SeriesRef("key", series_key), data, merge_same_millisecond))
 
     async def write_bulk(self, ts: Moment, data: Items) -> None:
         return await self._run(ops.write_bulk(self._session, ts, data))
 
-    async def write_multi(self, data: Items) -> None:
-        return await self._run(ops.write_multi(self._session, data))
+    async def write_multi(self, data: Items, *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_multi(self._session, data, merge_same_millisecond))
 
     async def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
         return await self._run(ops.increment_points(self._session, SeriesRef("id", series_id), data))

@@ -202,17 +202,17 @@ class Client(BaseClient[SyncTransport]):
 
     # writes, increments, deletes
 
-    def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.write_points(self._session, SeriesRef("id", series_id), data))
+    def write_id(self, series_id: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return self._run(ops.write_points(self._session, SeriesRef("id", series_id), data, merge_same_millisecond))
 
-    def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return self._run(ops.write_points(self._session, SeriesRef("key", series_key), data))
+    def write_key(self, series_key: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return self._run(ops.write_points(self._session, SeriesRef("key", series_key), data, merge_same_millisecond))
 
     def write_bulk(self, ts: Moment, data: Items) -> None:
         return self._run(ops.write_bulk(self._session, ts, data))
 
-    def write_multi(self, data: Items) -> None:
-        return self._run(ops.write_multi(self._session, data))
+    def write_multi(self, data: Items, *, merge_same_millisecond: bool = False) -> None:
+        return self._run(ops.write_multi(self._session, data, merge_same_millisecond))
 
     def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
         return self._run(ops.increment_points(self._session, SeriesRef("id", series_id), data))
