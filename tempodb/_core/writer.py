@@ -1,10 +1,11 @@
 """The batching writer's brain, with no I/O: the bounded buffer, when to flush, and what a flush
 sent, refused, or left for later.  The sync and async writers only add a lock, a timer and a driver.
 
-A flush takes the whole buffer and sends it as ``write_multi`` / ``increment_multi`` operations,
-one per run of same-kind points (so a write followed by an increment of the same point applies in
-the order given) and one per ``session.chunk_size`` points (so every request's fate is known on its
-own).  The first failure stops the flush: what was not acknowledged goes back to the head of the
+A flush takes the whole buffer and sends it as ``write_multi`` / ``increment_multi`` operations:
+one request per kind (writes, then increments), split only where order matters, that is where one
+flush both writes and increments the same series reference at the same time (so those apply in
+the order given), and at every ``session.chunk_size`` points (so every request's fate is known on
+its own).  The first failure stops the flush: what was not acknowledged goes back to the head of the
 buffer for the next flush, except increments that may have landed, which are set aside as
 *uncertain* and never resent.
 """
@@ -111,7 +112,7 @@ class Flush:
     """
 
     def __init__(self, points: list[BufferedPoint]) -> None:
-        self.points = points
+        self.points = _grouped_by_kind(points)
         self.result = FlushResult()
         self._cursor = 0  # points before it are settled (acknowledged, refused or uncertain)
         self._in_flight = 0  # size of the chunk being sent at the cursor
@@ -182,6 +183,33 @@ class Flush:
 
     def unsent(self) -> list[BufferedPoint]:
         return self.points[self._cursor :]
+
+
+def _grouped_by_kind(points: list[BufferedPoint]) -> list[BufferedPoint]:
+    """``points`` with the writes of each stretch moved before its increments, so a flush sends one
+    request per kind.  A stretch ends where a point's (series, time) was already given the other
+    kind in it: only there does order change the result (write-then-add differs from add-then-write).
+    Within a kind, order is kept (the last write of a point wins, as given)."""
+    if len({p.kind for p in points}) < 2:
+        return points
+    out: list[BufferedPoint] = []
+    writes: list[BufferedPoint] = []
+    increments: list[BufferedPoint] = []
+    seen: dict[str, set[tuple[str | None, str | None, object]]] = {"write": set(), "increment": set()}
+    for point in points:
+        item = point.item
+        spot = (item.id, item.key, item.t)
+        other = "increment" if point.kind == "write" else "write"
+        if spot in seen[other]:
+            out += writes
+            out += increments
+            writes, increments = [], []
+            seen = {"write": set(), "increment": set()}
+        seen[point.kind].add(spot)
+        (writes if point.kind == "write" else increments).append(point)
+    out += writes
+    out += increments
+    return out
 
 
 def _positive(name: str, value: object, allow_float: bool = False) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tempodb import ConnectError, ProtocolError, Response
 from tempodb._core.effects import Operation, Send, Sleep
 from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._core.session import Session
-from tempodb._core.writer import FlushResult, WriterCore
+from tempodb._core.writer import BufferedPoint, FlushResult, WriterCore, _grouped_by_kind
 
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
 Reply = Callable[[Send], Response | Exception]
@@ -44,14 +46,30 @@ def filled(*kinds: str) -> WriterCore:
     return core
 
 
-def test_runs_keep_the_order_of_writes_and_increments() -> None:
-    core = filled("write", "write", "increment", "write")
+def test_a_flush_sends_one_request_per_kind() -> None:
+    core = filled("write", "increment", "write", "increment", "write")
     flush = core.begin()
     assert flush is not None
     _result, sent = drive(flush.operation(session()), lambda _: Response(200))
-    assert [s.request.url.split("/v1")[1] for s in sent] == ["/multi/", "/multi/increment/", "/multi/"]
-    assert core.finish(flush).acknowledged == 4 and len(core) == 0
-    assert core.stats.sent == 4
+    assert [s.request.url.split("/v1")[1] for s in sent] == ["/multi/", "/multi/increment/"]
+    assert [len(msgspec.json.decode(s.request.body)) for s in sent] == [3, 2]
+    assert core.finish(flush).acknowledged == 5 and len(core) == 0
+    assert core.stats.sent == 5
+
+
+def test_a_point_written_and_incremented_in_one_flush_keeps_its_order() -> None:
+    core = WriterCore(max_points=1000)
+    core.add([
+        WriterCore.point("write", T0, 10, key="a"),
+        WriterCore.point("increment", T0, 1, key="a"),  # adds to the 10 written just before
+        WriterCore.point("write", T0, 5, key="b"),
+        WriterCore.point("write", T0, 7, key="a"),  # replaces the sum: must go after the increment
+    ])
+    flush = core.begin()
+    assert flush is not None
+    _result, sent = drive(flush.operation(session()), lambda _: Response(200))
+    bodies = [(s.request.url.split("/v1")[1], [i["v"] for i in msgspec.json.decode(s.request.body)]) for s in sent]
+    assert bodies == [("/multi/", [10, 5]), ("/multi/increment/", [1]), ("/multi/", [7])]
 
 
 def test_chunks_follow_the_session_chunk_size() -> None:
@@ -88,7 +106,13 @@ def test_connect_error_requeues_everything_at_the_head(kind: str) -> None:
 
 
 def test_an_increment_that_may_have_landed_is_set_aside_never_resent() -> None:
-    core = filled("write", "increment", "increment", "write")
+    core = WriterCore(max_points=1000)
+    core.add([
+        WriterCore.point("write", T0, 0, key="s0"),
+        WriterCore.point("increment", T0, 1, key="s1"),
+        WriterCore.point("increment", T0, 2, key="s2"),
+        WriterCore.point("write", T0, 3, key="s1"),  # the same point as the increment: sent after it
+    ])
     flush = core.begin()
     assert flush is not None
     # The third request asks whether the server honours idempotency keys; a 404 without saying so: no.
@@ -146,3 +170,24 @@ def test_a_207_with_unmatched_statuses_keeps_writes_and_sets_increments_aside(ki
     else:
         assert [p.item.v for p in result.uncertain] == [0, 1] and len(core) == 0
     assert "cannot be matched to points" in str(result.error)
+
+
+def _apply(points: list[BufferedPoint]) -> dict[tuple[str | None, object], float]:
+    state: dict[tuple[str | None, object], float] = {}
+    for p in points:
+        spot = (p.item.key, p.item.t)
+        state[spot] = p.item.v if p.kind == "write" else state.get(spot, 0) + p.item.v
+    return state
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["write", "increment"]), st.sampled_from("ab"), st.integers(0, 2), st.integers(1, 9)),
+        max_size=40,
+    )
+)
+def test_grouping_by_kind_never_changes_what_the_points_add_up_to(raw: list[tuple[str, str, int, int]]) -> None:
+    points = [WriterCore.point(kind, T0 + timedelta(minutes=m), v, key=k) for kind, k, m, v in raw]  # type: ignore[arg-type]
+    grouped = _grouped_by_kind(points)
+    assert sorted(map(id, grouped)) == sorted(map(id, points))
+    assert _apply(grouped) == _apply(points)
