@@ -75,7 +75,8 @@ class RefusedPoint(msgspec.Struct, frozen=True):
 
 @dataclass
 class WriterStats:
-    """Running totals: points accepted, acknowledged, put back for another try, and given up on."""
+    """Running totals: points accepted, acknowledged, sent again after a failed try (each time), and
+    given up on."""
 
     queued: int = 0
     sent: int = 0
@@ -117,6 +118,8 @@ class Flush:
         self._cursor = 0  # points before it are settled (acknowledged, refused or uncertain)
         self._in_flight = 0  # size of the chunk being sent at the cursor
         self._stopped = False
+        #: Of the points going back to the buffer, how many (at its head) were already sent once.
+        self.tried = 0
 
     def operation(self, session: Session) -> Operation[FlushResult]:
         points, size = self.points, session.chunk_size
@@ -165,6 +168,7 @@ class Flush:
 
     def _settle(self, settled: int, error: BaseException | None) -> None:
         self._cursor += settled
+        self.tried = 0 if settled else self._in_flight
         self._in_flight = 0
         self._stopped = True
         if error is not None:
@@ -252,6 +256,7 @@ class WriterCore:
         self._fresh_points = 0
         self._fresh_bytes = 0
         self._uncertain: list[BufferedPoint] = []
+        self._tried_head = 0  # points at the buffer's head that a failed flush already sent once
         self._refused: list[RefusedPoint] = []
         self._last_error: BaseException | None = None
 
@@ -321,6 +326,9 @@ class WriterCore:
         if not self._points:
             return None
         taken, self._points = self._points, []
+        # Retried: points sent again after a failed try (the failed chunk went back to the head).
+        self.stats.retried += self._tried_head
+        self._tried_head = 0
         return Flush(taken)
 
     def finish(self, flush: Flush) -> FlushResult:
@@ -330,7 +338,7 @@ class WriterCore:
         self._points[:0] = unsent
         result.pending = len(unsent)
         self.stats.sent += result.acknowledged
-        self.stats.retried += len(unsent)
+        self._tried_head = flush.tried
         self.stats.failed += len(result.refused) + len(result.uncertain)
         self._uncertain.extend(result.uncertain)
         if result.error is not None:

@@ -102,7 +102,11 @@ def test_connect_error_requeues_everything_at_the_head(kind: str) -> None:
     core.finish(flush)
     assert result.pending == 2 and result.uncertain == [] and isinstance(result.error, ConnectError)
     assert [p.item.v for p in core.pending] == [0, 1, 99]
-    assert core.stats.retried == 2
+    assert core.stats.retried == 0  # nothing was sent again yet
+    again = core.begin()
+    assert again is not None and core.stats.retried == 2  # now the two failed points go out again
+    core.finish(again)  # abandoned without sending: a cancel retries nothing
+    assert core.begin() is not None and core.stats.retried == 2
 
 
 def test_an_increment_that_may_have_landed_is_set_aside_never_resent() -> None:
