@@ -25,6 +25,7 @@ from tempodb._core.models import (
 from tempodb._core.protocol import (
     PARSERS,
     Items,
+    MultiItem,
     build,
     build_create_series,
     build_delete_one_series,
@@ -226,8 +227,13 @@ def increment_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]
 
 
 def _multi(session: Session, name: str, data: Items, merge_same_millisecond: bool = True) -> Operation[None]:
+    yield from multi_checked(session, name, check_multi(data, merge_same_millisecond=merge_same_millisecond))
+
+
+def multi_checked(session: Session, name: str, items: Sequence[MultiItem]) -> Operation[None]:
+    """``write_multi`` or ``increment_multi`` (``name``) of items ``check_multi`` (or the batching
+    writer, point by point) has already checked: checking each point once is half a writer's cost."""
     endpoint = find(name)
-    items = check_multi(data, merge_same_millisecond=merge_same_millisecond)
     yield from _chunked(session, items, endpoint, lambda chunk: build(session, endpoint, body=chunk))
 
 

@@ -132,11 +132,9 @@ class Flush:
             self._in_flight = len(chunk)
             items = [p.item for p in chunk]
             try:
-                if kind == "write":
-                    # Points queued one by one: the last of a millisecond wins, as in separate writes.
-                    yield from ops.write_multi(session, items, merge_same_millisecond=True)
-                else:
-                    yield from ops.increment_multi(session, items)
+                # Checked when queued (``point``); points queued one by one: the last of a
+                # millisecond wins, as in separate writes.
+                yield from ops.multi_checked(session, "write_multi" if kind == "write" else "increment_multi", items)
             except MultiStatusError as exc:
                 if exc.unmatched_points:
                     # Statuses that cannot be matched to points: a write is resent later as it is;
