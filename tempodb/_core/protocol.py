@@ -198,6 +198,20 @@ Items = Iterable[Mapping[str, Any] | MultiItem]
 
 
 def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> MultiItem:
+    if type(raw) is dict and ts_required:
+        # Fast path for the common item (a printable key, a finite number, an aware time): the
+        # same rules as below without a call or a message per item (a writer checks every point).
+        key, value, at = raw.get("key"), raw.get("v"), raw.get("t")
+        if (
+            raw.get("id") is None
+            and type(key) is str
+            and key.isprintable()
+            and key
+            and (type(value) is int or (type(value) is float and math.isfinite(value)))
+            and type(at) is datetime
+            and (at.tzinfo is UTC or (at.tzinfo is not None and 1 < at.year < 9999))
+        ):
+            return MultiItem(v=value, t=at, key=key)
     if isinstance(raw, MultiItem):
         raw = {"t": raw.t, "id": raw.id, "key": raw.key, "v": raw.v}
     if not isinstance(raw, Mapping):
