@@ -255,6 +255,7 @@ class WriterCore:
         self._fresh_bytes = 0
         self._uncertain: list[BufferedPoint] = []
         self._tried_head = 0  # points at the buffer's head that a failed flush already sent once
+        self._in_flight = 0  # points taken by the flush under way
         self._refused: list[RefusedPoint] = []
         self._last_error: BaseException | None = None
 
@@ -268,8 +269,11 @@ class WriterCore:
 
     @property
     def full(self) -> bool:
-        """The buffer holds ``max_buffer`` points: a flush must make room before the next ``add``."""
-        return len(self._points) >= self.max_buffer
+        """The writer holds ``max_buffer`` points: a flush must make room before the next ``add``.
+
+        Points of a flush in flight count: a failed flush puts them back, so a buffer refilled
+        meanwhile by concurrent producers would otherwise pass the bound."""
+        return len(self._points) + self._in_flight >= self.max_buffer
 
     @property
     def due(self) -> bool:
@@ -324,6 +328,7 @@ class WriterCore:
         if not self._points:
             return None
         taken, self._points = self._points, []
+        self._in_flight = len(taken)
         # Retried: points sent again after a failed try (the failed chunk went back to the head).
         self.stats.retried += self._tried_head
         self._tried_head = 0
@@ -332,6 +337,7 @@ class WriterCore:
     def finish(self, flush: Flush) -> FlushResult:
         """Settle a flush: count it and put back what must be tried again, ahead of newer points."""
         result = flush.result
+        self._in_flight = 0
         unsent = flush.unsent()
         self._points[:0] = unsent
         result.pending = len(unsent)

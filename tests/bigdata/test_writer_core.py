@@ -195,3 +195,16 @@ def test_grouping_by_kind_never_changes_what_the_points_add_up_to(raw: list[tupl
     grouped = _grouped_by_kind(points)
     assert sorted(map(id, grouped)) == sorted(map(id, points))
     assert _apply(grouped) == _apply(points)
+
+
+def test_points_in_flight_count_toward_max_buffer() -> None:
+    # Producers adding while a flush is out must not pass max_buffer when that flush fails.
+    core = WriterCore(max_points=2, max_buffer=4)
+    core.add([WriterCore.point("write", T0, i, key="a") for i in range(3)])
+    flush = core.begin()
+    assert flush is not None and len(core) == 0
+    core.add([WriterCore.point("write", T0, 3, key="b")])
+    assert core.full  # 3 in flight + 1 buffered
+    drive(flush.operation(session()), lambda _: ConnectError("refused"))
+    core.finish(flush)
+    assert len(core) == 4 and core.full
