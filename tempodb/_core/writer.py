@@ -50,6 +50,8 @@ OnFull = Literal["block", "raise"]
 
 DEFAULT_MAX_POINTS = 5_000
 DEFAULT_MAX_BYTES = 1 << 20
+#: Seconds of nothing but failed flushes after which a writer stops trying (a server that is gone).
+DEFAULT_GIVE_UP_AFTER = 10.0
 # What one point costs in a multi body besides its series name: {"t":"<32 chars>","key":"","v":<~20>},
 _POINT_OVERHEAD = 64
 
@@ -230,8 +232,11 @@ class WriterCore:
         flush_interval: float | None = None,
         on_full: OnFull = "block",
         max_buffer: int | None = None,
+        give_up_after: float | None = DEFAULT_GIVE_UP_AFTER,
     ) -> None:
         _positive("max_points", max_points)
+        if give_up_after is not None:
+            _positive("give_up_after", give_up_after, allow_float=True)
         _positive("max_bytes", max_bytes)
         if flush_interval is not None:
             _positive("flush_interval", flush_interval, allow_float=True)
@@ -247,6 +252,8 @@ class WriterCore:
         self.flush_interval = flush_interval
         self.on_full = on_full
         self.max_buffer = max_buffer
+        self.give_up_after = give_up_after
+        self._failing_since: float | None = None  # when the flushes that all failed since began
         self.stats = WriterStats()
         self.closed = False
         self._points: list[BufferedPoint] = []
@@ -334,9 +341,25 @@ class WriterCore:
         self._tried_head = 0
         return Flush(taken)
 
-    def finish(self, flush: Flush) -> FlushResult:
-        """Settle a flush: count it and put back what must be tried again, ahead of newer points."""
+    @property
+    def last_error(self) -> BaseException | None:
+        """Why the last failed flush failed."""
+        return self._last_error
+
+    def given_up(self, now: float) -> bool:
+        """Whether flushes have done nothing but fail for ``give_up_after`` seconds up to ``now``
+        (front-end clock seconds): then the writer sends no more, and closing it reports at once."""
+        since = self._failing_since
+        return self.give_up_after is not None and since is not None and now - since >= self.give_up_after
+
+    def finish(self, flush: Flush, started: float | None = None) -> FlushResult:
+        """Settle a flush: count it and put back what must be tried again, ahead of newer points.
+
+        ``started`` (front-end clock seconds) is when the flush began, for ``given_up``."""
         result = flush.result
+        if started is not None:
+            failed = result.error is not None and not result.acknowledged
+            self._failing_since = (self._failing_since if self._failing_since is not None else started) if failed else None
         self._in_flight = 0
         unsent = flush.unsent()
         self._points[:0] = unsent

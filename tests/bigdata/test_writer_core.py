@@ -208,3 +208,31 @@ def test_points_in_flight_count_toward_max_buffer() -> None:
     drive(flush.operation(session()), lambda _: ConnectError("refused"))
     core.finish(flush)
     assert len(core) == 4 and core.full
+
+
+def test_after_give_up_after_seconds_of_failed_flushes_the_writer_stops_trying() -> None:
+    core = WriterCore(max_points=1000, give_up_after=10.0)
+    core.add([WriterCore.point("write", T0, 1, key="a")])
+    for started in (100.0, 104.0, 109.0):  # three failed flushes within 9 s: keep trying
+        assert not core.given_up(started)
+        flush = core.begin()
+        assert flush is not None
+        drive(flush.operation(session()), lambda _: ConnectError("refused"))
+        core.finish(flush, started)
+    assert not core.given_up(109.5) and core.given_up(110.0)  # 10 s since the first failure began
+    assert isinstance(core.last_error, ConnectError)
+    flush = core.begin()  # a success (the server came back) starts the count afresh
+    assert flush is not None
+    drive(flush.operation(session()), lambda _: Response(200))
+    core.finish(flush, 111.0)
+    assert not core.given_up(500.0)
+
+
+def test_give_up_after_none_keeps_trying() -> None:
+    core = WriterCore(give_up_after=None)
+    core.add([WriterCore.point("write", T0, 1, key="a")])
+    flush = core.begin()
+    assert flush is not None
+    drive(flush.operation(session()), lambda _: ConnectError("refused"))
+    core.finish(flush, 0.0)
+    assert not core.given_up(1e9)
