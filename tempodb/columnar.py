@@ -272,7 +272,7 @@ class _WallClock(NamedTuple):
 
 class _Offsets(NamedTuple):
     """The timestamps' zones: ``utc`` (ends in ``Z``), ``quote`` (index of the closing quote in the
-    timestamp text: 24 or 29) and ``minutes`` east of UTC (0 when every one is ``Z``)."""
+    timestamp text: 24, 28 or 29) and ``minutes`` east of UTC (0 when every one is ``Z``)."""
 
     utc: Any
     quote: Any
@@ -302,7 +302,7 @@ def _scan_block(np: Any, seg: Any, opens: Any, closes: Any, ts_out: Any, values_
     value_at = opens + len(_HEAD_MARK) + offsets.quote + 1
     if not _values_follow(np, part, value_at, closes):
         return None
-    return _decode_values(np, part, opens, closes, offsets.utc, values_out)
+    return _decode_values(np, part, opens, closes, offsets.quote, values_out)
 
 
 def _block_bytes(seg: Any, opens: Any, closes: Any) -> tuple[Any, Any, Any]:
@@ -341,20 +341,24 @@ def _wall_clock(np: Any, text: Any) -> _WallClock | None:
 
 
 def _utc_offsets(np: Any, text: Any) -> _Offsets | None:
-    """Each timestamp's offset, ``Z"`` or ``±HH:MM"``, or None for anything else (``+0000``, more
-    digits, no closing quote: another server's shape)."""
+    """Each timestamp's offset, ``Z"``, ``±HHMM"`` (what our server writes) or ``±HH:MM"`` (what it
+    wrote before, and other servers), or None for anything else (more digits, no closing quote:
+    another server's shape)."""
     mark = text[:, 23]
     utc = mark == ord("Z")
-    quote = np.where(utc, 24, 29)
     if not (utc | (mark == ord("+")) | (mark == ord("-"))).all():
         return None
+    extended = ~utc & (text[:, 26] == ord(":"))
+    quote = np.where(utc, 24, np.where(extended, 29, 28))
     if not (text[np.arange(len(text)), quote] == ord('"')).all():
         return None
     if utc.all():
         return _Offsets(utc, quote, 0)
-    off = text[:, 24:29]
-    off_digits = off[:, [0, 1, 3, 4]].astype(np.int32) - 48
-    good = (off[:, 2] == ord(":")) & ((off_digits >= 0) & (off_digits <= 9)).all(axis=1)
+    # The four digits: columns 24, 25 and then 27, 28 (extended) or 26, 27 (basic).
+    rows = np.arange(len(text))[:, None]
+    columns = np.where(extended[:, None], np.array([24, 25, 27, 28]), np.array([24, 25, 26, 27]))
+    off_digits = text[rows, columns].astype(np.int32) - 48
+    good = ((off_digits >= 0) & (off_digits <= 9)).all(axis=1)
     if not (good | utc).all():
         return None
     minutes = (off_digits[:, 0] * 10 + off_digits[:, 1]) * 60 + off_digits[:, 2] * 10 + off_digits[:, 3]
@@ -375,7 +379,7 @@ def _values_follow(np: Any, part: Any, value_at: Any, closes: Any) -> bool:
     return bool((closes > value_at + len(_VALUE_MARK)).all())
 
 
-def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values_out: Any) -> bool | None:
+def _decode_values(np: Any, part: Any, opens: Any, closes: Any, quote: Any, values_out: Any) -> bool | None:
     """``values_out`` filled with the numbers after ``"v":``, and whether all were integers; None if
     they are not one JSON number per point.
 
@@ -384,10 +388,10 @@ def _decode_values(np: Any, part: Any, opens: Any, closes: Any, utc: Any, values
     than numpy's string casts.
     """
     numbers = part.copy()
-    # The prefix is 36 bytes with ``Z``, 41 with an offset.
-    np.lib.stride_tricks.sliding_window_view(numbers, 36, writeable=True)[opens] = ord(" ")
-    if not utc.all():
-        np.lib.stride_tricks.sliding_window_view(numbers, 41, writeable=True)[opens[~utc]] = ord(" ")
+    # The prefix runs to the value: 36 bytes with ``Z``, 40 with ``±HHMM``, 41 with ``±HH:MM``.
+    prefix = quote + (len(_HEAD_MARK) + 1 + len(_VALUE_MARK))
+    for width in np.unique(prefix).tolist():
+        np.lib.stride_tricks.sliding_window_view(numbers, width, writeable=True)[opens[prefix == width]] = ord(" ")
     numbers[closes] = ord(" ")
     numbers[-1] = ord("]")
     try:

@@ -7,13 +7,15 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Literal, TextIO
 
-__all__ = ["Mode", "Progress", "can_encode", "render_bar"]
+__all__ = ["REDRAW", "Mode", "Progress", "can_encode", "render_bar"]
 
 #: ``live`` redraws in place, ``final`` writes only the finished line (logs and pipes stay clean),
 #: ``off`` writes nothing; ``auto`` is ``live`` on a terminal and ``off`` elsewhere.
 Mode = Literal["auto", "live", "final", "off"]
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
+#: Seconds between live redraws (at most ~10 a second; the finished line is always drawn).
+REDRAW = 0.1
 
 
 def can_encode(stream: TextIO, text: str) -> bool:
@@ -65,6 +67,7 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._drawn = 0  # length of the last live line, to blank what a shorter redraw leaves
+        self._next_draw = self._started  # live redraws are at most every REDRAW seconds
         self._closed = False
 
     def line(self) -> str:
@@ -79,7 +82,11 @@ class Progress:
     def advance(self, amount: int = 1) -> None:
         self.done += amount
         if self.mode == "live":
-            self._draw()
+            now = self._clock()
+            # A redraw per line of a 200k-line import was most of its time and megabytes of stderr.
+            if now >= self._next_draw or self.done >= self.total:
+                self._next_draw = now + REDRAW
+                self._draw()
 
     def _draw(self) -> None:
         text = self.line()

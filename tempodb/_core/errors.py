@@ -14,7 +14,7 @@
     │   ├── UnauthorizedError      401
     │   ├── ForbiddenError         403 (TempoDB's answer for wrong credentials AND unknown series)
     │   ├── NotFoundError          404
-    │   ├── ConflictError          409 (series key already exists)
+    │   ├── ConflictError          409 (series key already exists; idempotency key still in flight)
     │   ├── PayloadTooLargeError   413
     │   ├── RateLimitedError       429
     │   └── ServerError            5xx
@@ -164,7 +164,8 @@ class NotFoundError(HTTPError):
 
 
 class ConflictError(HTTPError):
-    """409: a series with this key already exists."""
+    """409: a series with this key already exists (or, past the retries, the same idempotency key is
+    still being processed by the server)."""
 
 
 class PayloadTooLargeError(HTTPError):
@@ -204,12 +205,24 @@ def error_for_response(response: Response, request: Request | None = None) -> HT
 class MultiStatusError(TempoDBError):
     """A multi write or increment was answered 207: some points were applied, some refused.
 
-    ``statuses`` has one entry per submitted point, in input order.
+    ``statuses`` has one entry per submitted point, in input order.  When a 207 listed a different
+    number of statuses than the request had points, they cannot be matched to points: ``statuses``
+    then covers only the points before that request, and ``unmatched`` holds every status the
+    server sent for the ``unmatched_points`` points from index ``len(statuses)`` on, as it sent them.
     """
 
-    def __init__(self, statuses: Sequence[PointStatus], request: Request | None = None) -> None:
+    def __init__(
+        self,
+        statuses: Sequence[PointStatus],
+        request: Request | None = None,
+        *,
+        unmatched: Sequence[PointStatus] = (),
+        unmatched_points: int = 0,
+    ) -> None:
         self.statuses = list(statuses)
         self.request = request
+        self.unmatched = list(unmatched)
+        self.unmatched_points = unmatched_points
         failed = self.failed
         lines = [f"{len(failed)} of {len(self.statuses)} points were refused:"]
         for index in failed[:10]:
@@ -217,6 +230,17 @@ class MultiStatusError(TempoDBError):
             lines.append(f"  point {index}: {status.status} {'; '.join(status.messages)}")
         if len(failed) > 10:
             lines.append(f"  ... and {len(failed) - 10} more (see .statuses)")
+        if unmatched_points:
+            first = len(self.statuses)
+            lines.append(
+                f"the server's 207 for points {first} to {first + unmatched_points - 1} listed {len(self.unmatched)} "
+                f"statuses for {unmatched_points} points, so they cannot be matched to points; read those series back "
+                "to see what was applied (writes may simply be resent). The statuses as sent:"
+            )
+            for status in self.unmatched[:10]:
+                lines.append(f"  {status.status} {'; '.join(status.messages)}")
+            if len(self.unmatched) > 10:
+                lines.append(f"  ... and {len(self.unmatched) - 10} more (see .unmatched)")
         super().__init__("\n".join(lines))
 
     @property

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from tempodb._wire.timestamps import format_timestamp, parse_timestamp
+
 # Decoding insists on an offset so the fast path yields aware datetimes; responses without one
 # (naive or date-only forms) are re-read by the lenient parser in protocol.py.
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -30,10 +32,24 @@ __all__ = [
 
 
 class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}):
-    """One timestamp/value pair.  ``ts`` may be naive (UTC) or a ``date`` when writing."""
+    """One timestamp/value pair.  ``ts`` may be naive (UTC) or a ``date`` when writing.
+
+    Constructing one checks nothing (a read of a million points builds a million of them); a write
+    checks every point before sending and refuses NaN, infinities, booleans and non-numbers.  A
+    read may hold NaN: a rollup value past the float range, sent as ``null``.
+    """
 
     ts: AwareDatetime
     value: int | float
+
+    def to_json(self) -> dict[str, Any]:
+        """Compatibility alias (the 2013 client's): ``{"t": "<ISO-8601 with offset>", "v": value}``."""
+        return {"t": format_timestamp(self.ts), "v": self.value}
+
+    @classmethod
+    def from_json(cls, json: dict[str, Any]) -> DataPoint:
+        """Compatibility alias (the 2013 client's): a point from ``{"t": "<timestamp>", "v": value}``."""
+        return cls(parse_timestamp(json["t"]), json["v"])
 
 
 class Series(msgspec.Struct):
@@ -44,6 +60,10 @@ class Series(msgspec.Struct):
     name: str = ""
     attributes: dict[str, str] = {}
     tags: list[str] = []
+
+    def to_json(self) -> dict[str, Any]:
+        """Compatibility alias (the 2013 client's): the series as a JSON-ready dict."""
+        return {"id": self.id, "key": self.key, "name": self.name, "attributes": dict(self.attributes), "tags": list(self.tags)}
 
 
 class Summary(msgspec.Struct, omit_defaults=True):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tempodb._core.effects import Operation
-from tempodb._core.errors import MultiStatusError, PartialWriteError, ResponseError, TempoDBError, TransportError
+from tempodb._core.errors import MultiStatusError, PartialWriteError, TempoDBError, TransportError
 from tempodb._core.models import (
     DataPoint,
     DataSet,
@@ -25,6 +25,7 @@ from tempodb._core.models import (
 from tempodb._core.protocol import (
     PARSERS,
     Items,
+    MultiItem,
     build,
     build_create_series,
     build_delete_one_series,
@@ -176,10 +177,9 @@ def _chunked(
             if response.status_code == 207:
                 chunk_statuses = parse_multistatus(response.body)
                 if len(chunk_statuses) != len(chunk):
-                    # Misaligned statuses would pin every later point's fate on the wrong index.
-                    raise ResponseError(
-                        f"the server's 207 lists {len(chunk_statuses)} statuses for {len(chunk)} points"
-                    )
+                    # Misaligned statuses would pin every later point's fate on the wrong index:
+                    # stop here, and hand over every status as sent rather than guess.
+                    raise MultiStatusError(statuses, unmatched=chunk_statuses, unmatched_points=len(chunk))
                 # A 207 listing only successes refused nothing: no error for it.
                 refused = refused or any(not s.ok for s in chunk_statuses)
             else:
@@ -189,14 +189,21 @@ def _chunked(
         raise MultiStatusError(statuses)
 
 
-def _points(session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
+def _points(
+    session: Session, name: str, series: SeriesRef, data: Iterable[DataPoint], merge_same_millisecond: bool = True
+) -> Operation[None]:
     endpoint = find(name)
-    points = check_points(data)
+    points = check_points(data, merge_same_millisecond=merge_same_millisecond)
     yield from _chunked(session, points, endpoint, lambda chunk: build(session, endpoint, series, body=chunk))
 
 
-def write_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
-    yield from _points(session, "write_one", series, data)
+def write_points(
+    session: Session, series: SeriesRef, data: Iterable[DataPoint], merge_same_millisecond: bool = False
+) -> Operation[None]:
+    """Write points; distinct times in one millisecond (the API's resolution) are refused unless
+    ``merge_same_millisecond`` (then the last of each millisecond is kept).  Increments add up
+    either way, so they are not checked."""
+    yield from _points(session, "write_one", series, data, merge_same_millisecond)
 
 
 def increment_points(session: Session, series: SeriesRef, data: Iterable[DataPoint]) -> Operation[None]:
@@ -219,14 +226,19 @@ def increment_bulk(session: Session, ts: Moment, data: Items) -> Operation[None]
     yield from _bulk(session, "increment_bulk", ts, data)
 
 
-def _multi(session: Session, name: str, data: Items) -> Operation[None]:
+def _multi(session: Session, name: str, data: Items, merge_same_millisecond: bool = True) -> Operation[None]:
+    yield from multi_checked(session, name, check_multi(data, merge_same_millisecond=merge_same_millisecond))
+
+
+def multi_checked(session: Session, name: str, items: Sequence[MultiItem]) -> Operation[None]:
+    """``write_multi`` or ``increment_multi`` (``name``) of items ``check_multi`` (or the batching
+    writer, point by point) has already checked: checking each point once is half a writer's cost."""
     endpoint = find(name)
-    items = check_multi(data)
     yield from _chunked(session, items, endpoint, lambda chunk: build(session, endpoint, body=chunk))
 
 
-def write_multi(session: Session, data: Items) -> Operation[None]:
-    yield from _multi(session, "write_multi", data)
+def write_multi(session: Session, data: Items, merge_same_millisecond: bool = False) -> Operation[None]:
+    yield from _multi(session, "write_multi", data, merge_same_millisecond)
 
 
 def increment_multi(session: Session, data: Items) -> Operation[None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import msgspec
@@ -39,6 +39,7 @@ from tempodb._wire.timestamps import (
     UTC,
     Moment,
     check_instant,
+    epoch_ms,
     format_timestamp,
     get_zone,
     parse_timestamp,
@@ -82,10 +83,14 @@ __all__ = [
 def build(
     session: Session, endpoint: Endpoint, series: SeriesRef | None = None, query: Pairs | None = None, body: Any = None
 ) -> Request:
-    """The request for ``endpoint`` (naming ``series`` in its path), with ``query`` and a JSON ``body``."""
+    """The request for ``endpoint`` (naming ``series`` in its path), with ``query`` and a JSON ``body``.
+
+    A call that must not apply twice gets a fresh ``Idempotency-Key``: every retry of this request
+    resends the same one, so a server that honours keys applies it once."""
     if series is not None:
         series = SeriesRef.named(series.by, series.value)  # refs are plain values: checked here, once
-    return session.request(endpoint.method, endpoint.path_for(series), encode_query(query or ()), body)
+    key = None if endpoint.repeatable else session.new_key()
+    return session.request(endpoint.method, endpoint.path_for(series), encode_query(query or ()), body, idempotency_key=key)
 
 
 # --- points ------------------------------------------------------------------------------------
@@ -98,25 +103,28 @@ def _number(value: Any, where: str) -> int | float:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
-def _aware(ts: object, where: str) -> datetime:
+def _aware(ts: object, where: str, zone: tzinfo = UTC) -> datetime:
+    """``ts`` as an aware datetime in the calendar; naive times and dates are read in ``zone``."""
     if type(ts) is datetime and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999)):
         return ts  # the common case, checked cheaply: a UTC time is always in the calendar
     if not isinstance(ts, (datetime, date)):
         raise InvalidInputError(f"{where}: timestamp must be a datetime or date, not {type(ts).__name__} ({ts!r})")
     try:
-        return check_instant(to_datetime(ts))
+        return check_instant(to_datetime(ts, zone=zone))
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
-def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
+def check_points(data: Iterable[DataPoint], *, merge_same_millisecond: bool = True) -> list[DataPoint]:
     """Validated points, naive timestamps made UTC (copies; the caller's objects are untouched).
 
     Values are checked as ``check_number`` does; an integer's range (64 bits, and an increment's
-    amount) is the server's to refuse (docs/protocol.md §8.1).
+    amount) is the server's to refuse (docs/protocol.md §8.1).  Without ``merge_same_millisecond``,
+    distinct points that the server's millisecond resolution would make one are refused.
     """
     points = data if isinstance(data, list) else list(data)
     out: list[DataPoint] | None = None
+    sub_ms = False
     isfinite = math.isfinite
     utc = UTC
     for index, point in enumerate(points):
@@ -131,6 +139,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
                 # a UTC time is always in the calendar; others are checked below near its ends
                 and (ts.tzinfo is utc or (ts.tzinfo is not None and 1 < ts.year < 9999))
                 and (type(value) is int or (type(value) is float and isfinite(value)))
+                and not ts.microsecond % 1000  # sub-millisecond times go the slow way, to be checked
             ):
                 if out is not None:
                     out.append(point)
@@ -141,6 +150,7 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             )
         ts = point.ts
         value = point.value
+        sub_ms = sub_ms or (isinstance(ts, datetime) and ts.microsecond % 1000 != 0)
         checked_ts = _aware(ts, f"point {index}")
         checked_value = _number(value, f"point {index}")
         if checked_ts is not ts or checked_value is not value:
@@ -149,7 +159,29 @@ def check_points(data: Iterable[DataPoint]) -> list[DataPoint]:
             out.append(DataPoint(checked_ts, checked_value))
         elif out is not None:
             out.append(point)
-    return points if out is None else out
+    checked = points if out is None else out
+    if sub_ms and not merge_same_millisecond:
+        refuse_same_millisecond([(i, p.ts) for i, p in enumerate(checked)], "point", "merge_same_millisecond=True")
+    return checked
+
+
+def refuse_same_millisecond(stamps: Sequence[tuple[Any, datetime]], what: str, option: str) -> None:
+    """Refuse distinct times the server's millisecond resolution would make one (the later would
+    silently replace the earlier); ``stamps`` are (label, aware time), grouped by series already."""
+    first_at: dict[int, tuple[Any, datetime]] = {}
+    clashes: list[str] = []
+    for label, ts in stamps:
+        ms = epoch_ms(ts)
+        seen = first_at.setdefault(ms, (label, ts))
+        if seen[1] != ts:
+            clashes.append(f"{what} {seen[0]} ({seen[1].isoformat()}) and {what} {label} ({ts.isoformat()})")
+    if clashes:
+        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+        raise InvalidInputError(
+            f"{'; '.join(clashes[:3])}{more} fall in the same millisecond, the finest time the API stores, so "
+            f"one would silently replace the other: round the times to milliseconds yourself, or pass {option} "
+            "to keep the last of each millisecond"
+        )
 
 
 class MultiItem(msgspec.Struct, omit_defaults=True):
@@ -166,6 +198,20 @@ Items = Iterable[Mapping[str, Any] | MultiItem]
 
 
 def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> MultiItem:
+    if type(raw) is dict and ts_required:
+        # Fast path for the common item (a printable key, a finite number, an aware time): the
+        # same rules as below without a call or a message per item (a writer checks every point).
+        key, value, at = raw.get("key"), raw.get("v"), raw.get("t")
+        if (
+            raw.get("id") is None
+            and type(key) is str
+            and key.isprintable()
+            and key
+            and (type(value) is int or (type(value) is float and math.isfinite(value)))
+            and type(at) is datetime
+            and (at.tzinfo is UTC or (at.tzinfo is not None and 1 < at.year < 9999))
+        ):
+            return MultiItem(v=value, t=at, key=key)
     if isinstance(raw, MultiItem):
         raw = {"t": raw.t, "id": raw.id, "key": raw.key, "v": raw.v}
     if not isinstance(raw, Mapping):
@@ -190,9 +236,20 @@ def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> 
     return MultiItem(v=value, t=ts, key=series.value)
 
 
-def check_multi(data: Items) -> list[MultiItem]:
-    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key."""
-    return [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
+def check_multi(data: Items, *, merge_same_millisecond: bool = True) -> list[MultiItem]:
+    """Validated multi-write items (``{'t', 'id' | 'key', 'v'}``); the id wins over the key.
+
+    Without ``merge_same_millisecond``, distinct times of one series in one millisecond are refused."""
+    items = [_item(raw, i, ts_required=True) for i, raw in enumerate(data)]
+    # Only a time with sub-millisecond digits can meet another in the same millisecond.
+    if not merge_same_millisecond and any(item.t is not None and item.t.microsecond % 1000 for item in items):
+        by_series: dict[tuple[str | None, str | None], list[tuple[Any, datetime]]] = {}
+        for index, item in enumerate(items):
+            if item.t is not None:
+                by_series.setdefault((item.id, item.key), []).append((index, item.t))
+        for group in by_series.values():
+            refuse_same_millisecond(group, "item", "merge_same_millisecond=True")
+    return items
 
 
 def check_bulk(data: Items) -> list[MultiItem]:
@@ -243,8 +300,14 @@ def build_delete_one_series(session: Session, series: SeriesRef) -> Request:
 # --- reads -------------------------------------------------------------------------------------
 
 
-def _range(start: Moment, end: Moment) -> Pairs:
-    begin, finish = _aware(start, "start"), _aware(end, "end")
+def _zone(tz: str | None) -> tzinfo:
+    """The zone naive times of a call are read in: ``tz`` when the call names one, else UTC."""
+    return get_zone(tz) if tz else UTC
+
+
+def _range(start: Moment, end: Moment, tz: str | None = None) -> Pairs:
+    zone = _zone(tz)
+    begin, finish = _aware(start, "start", zone), _aware(end, "end", zone)
     if finish < begin:
         raise InvalidInputError(f"end ({finish.isoformat()}) is before start ({begin.isoformat()})")
     return [("start", format_timestamp(begin)), ("end", format_timestamp(finish))]
@@ -279,7 +342,7 @@ def build_read_one(
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    return build(session, find("read_one"), series, _range(start, end) + rollup_pairs(interval, function, tz))
+    return build(session, find("read_one"), series, _range(start, end, tz) + rollup_pairs(interval, function, tz))
 
 
 def build_read(
@@ -291,17 +354,17 @@ def build_read(
     function: str | Function | None = None,
     tz: str | None = None,
 ) -> Request:
-    query = _range(start, end) + selection.pairs() + rollup_pairs(interval, function, tz)
+    query = _range(start, end, tz) + selection.pairs() + rollup_pairs(interval, function, tz)
     return build(session, find("read"), query=query)
 
 
 def build_summary(session: Session, series: SeriesRef, start: Moment, end: Moment, tz: str | None = None) -> Request:
-    return build(session, find("summary_one"), series, _range(start, end) + rollup_pairs(None, None, tz))
+    return build(session, find("summary_one"), series, _range(start, end, tz) + rollup_pairs(None, None, tz))
 
 
 def _single_pairs(ts: Moment | None, direction: str, tz: str | None) -> Pairs:
     checked = check_direction(str(direction))
-    pairs = [] if ts is None else [("ts", format_timestamp(_aware(ts, "ts")))]
+    pairs = [] if ts is None else [("ts", format_timestamp(_aware(ts, "ts", _zone(tz))))]
     return [*pairs, ("direction", checked), *rollup_pairs(None, None, tz)]
 
 

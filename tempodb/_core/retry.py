@@ -44,7 +44,8 @@ class RetryPolicy(msgspec.Struct, frozen=True):
 
     ``attempts`` counts every try (1 = never retry).  Waits grow as ``base * 2**n`` with full jitter,
     each at most ``cap`` seconds, all together at most ``budget`` seconds.  Reads, writes, range
-    deletes and series updates are retried; increments only when the request provably never left.
+    deletes and series updates are retried; increments and series creation only when the request
+    provably never left, or when the server honours their ``Idempotency-Key``.
     """
 
     attempts: int = 5

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import gzip
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ from tempodb._core.effects import Operation, Send, Sleep
 from tempodb._core.errors import InvalidInputError, TransportError, error_for_response
 from tempodb._core.retry import NO_RETRY, RetryPolicy
 from tempodb._version import __version__
-from tempodb._wire.http import Request, Response
+from tempodb._wire.http import Request, Response, header
+from tempodb._wire.idempotency import KEY_HEADER, honours_keys
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_DEADLINE", "DEFAULT_GZIP_THRESHOLD", "DEFAULT_MAX_RESPONSE_BYTES", "Session", "base_url", "call", "make_session"]
 
@@ -40,13 +42,35 @@ def base_url(host: str, port: int, secure: bool) -> str:
     return f"{scheme}://{netloc}"
 
 
+def random_key() -> str:
+    """A fresh ``Idempotency-Key``: 128 random bits, URL-safe (the default key source)."""
+    return secrets.token_urlsafe(16)
+
+
+class ServerTraits:
+    """What a client learns about its server from the answers: the one mutable part of a session.
+
+    ``honours_keys`` turns True on the first answer that advertises ``Idempotency-Key`` support and
+    stays so (a plain bool: setting it from several threads at once is harmless).
+    """
+
+    __slots__ = ("honours_keys",)
+
+    def __init__(self) -> None:
+        self.honours_keys = False
+
+    def learn(self, response: Response) -> None:
+        if not self.honours_keys and honours_keys(response.headers):
+            self.honours_keys = True
+
+
 class Session:
     """A client's configuration, fixed at construction: base URL, credentials, retry policy, chunk
     size, gzip threshold and the deadline of one call.  Immutable, so operations in flight (and a
     writer's timer thread) can share it safely.  The secret lives only inside the prebuilt auth header.
     """
 
-    __slots__ = ("_headers", "chunk_size", "deadline", "gzip_threshold", "key", "prefix", "retry")
+    __slots__ = ("_headers", "chunk_size", "deadline", "gzip_threshold", "key", "new_key", "prefix", "retry", "server")
 
     def __init__(
         self,
@@ -58,6 +82,7 @@ class Session:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
         deadline: float | None = None,
+        new_key: Callable[[], str] = random_key,
     ) -> None:
         if not isinstance(key, str) or not isinstance(secret, str):
             raise InvalidInputError("key and secret must be strings")
@@ -77,6 +102,8 @@ class Session:
             "gzip_threshold": gzip_threshold,
             "deadline": None if deadline is None else float(deadline),
             "_headers": headers,
+            "new_key": new_key,
+            "server": ServerTraits(),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -87,6 +114,9 @@ class Session:
     chunk_size: int
     gzip_threshold: int | None
     deadline: float | None
+    #: Where each call that must not apply twice gets its ``Idempotency-Key`` (injected: tests are exact).
+    new_key: Callable[[], str]
+    server: ServerTraits
     _headers: dict[str, str]
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -98,9 +128,13 @@ class Session:
     def __repr__(self) -> str:
         return f"Session(key={self.key!r}, url={self.prefix!r})"
 
-    def request(self, method: str, path: str, query: str = "", body: Any = None) -> Request:
+    def request(
+        self, method: str, path: str, query: str = "", body: Any = None, *, idempotency_key: str | None = None
+    ) -> Request:
         """A request for ``path`` under ``/v1``; ``body`` is JSON-encoded (and gzipped when large)."""
         headers = dict(self._headers)
+        if idempotency_key is not None:
+            headers[KEY_HEADER] = idempotency_key
         payload = b""
         if body is not None:
             payload = body if isinstance(body, bytes) else msgspec.json.encode(body)
@@ -116,12 +150,14 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
     """Send ``request`` until it gets a 2xx answer, retrying what the policy allows.
 
     A ``repeatable`` request (read, write, range delete, update) is retried after any transport
-    failure; one that is not (an increment) only when the failure proves nothing was sent.
-    Returns the response (200 or 207); raises the typed error otherwise.  The waits between tries
-    never add up past the session's ``deadline`` (the core has no clock: the driver enforces the
-    deadline on the wall clock, sends included).
+    failure; one that is not (an increment, creating a series) only when the failure proves nothing
+    was sent, or when it carries an ``Idempotency-Key`` and the server honours keys (then the retry
+    is answered, not applied again).  Returns the response (200 or 207); raises the typed error
+    otherwise.  The waits between tries never add up past the session's ``deadline`` (the core has
+    no clock: the driver enforces the deadline on the wall clock, sends included).
     """
     policy = session.retry
+    keyed = not repeatable and KEY_HEADER in request.headers
     waited = 0.0
     attempt = 0
     while True:
@@ -131,14 +167,19 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
             response = yield Send(request)
         except TransportError as exc:
             exc.request = request
-            if not exc.transient or not (repeatable or exc.not_sent):
+            if not exc.transient:
+                raise
+            if not (repeatable or exc.not_sent or (keyed and (yield from _honours_keys(session)))):
                 raise
             failure = exc
         else:
             assert response is not None
+            session.server.learn(response)
             if response.status_code < 300:
                 return response
-            if response.status_code not in policy.statuses or not repeatable:
+            if not _retryable(session, response, repeatable=repeatable, keyed=keyed):
+                raise error_for_response(response, request)
+            if not repeatable and not (yield from _honours_keys(session)):
                 raise error_for_response(response, request)
             failure = response
         delay = policy.wait(attempt, failure if isinstance(failure, Response) else None, waited)
@@ -153,6 +194,29 @@ def call(session: Session, request: Request, *, repeatable: bool) -> Operation[R
         waited += delay
         attempt += 1
         yield Sleep(delay)
+
+
+def _retryable(session: Session, response: Response, *, repeatable: bool, keyed: bool) -> bool:
+    """Whether an error answer may pass on a retry: a retryable status for a call that may be resent
+    (a non-repeatable one only with a key), or a keyed call's 409 with ``Retry-After``, which is
+    the server saying the same key is still in flight (another 409, "series exists", has none)."""
+    if response.status_code in session.retry.statuses:
+        return repeatable or keyed
+    return keyed and response.status_code == 409 and bool(header(response.headers, "retry-after"))
+
+
+def _honours_keys(session: Session) -> Operation[bool]:
+    """Whether the server honours ``Idempotency-Key``; asked of it (one ``GET /v1/``, whose 404 says
+    it like every answer) only when no answer has said so yet, so other servers cost one request
+    per failure of unknown fate, and a proxy that strips the header makes the answer no."""
+    if not session.server.honours_keys:
+        try:
+            response = yield Send(session.request("GET", "/"))
+        except TransportError:
+            return False
+        assert response is not None
+        session.server.learn(response)
+    return session.server.honours_keys
 
 
 def make_session(

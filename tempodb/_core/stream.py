@@ -137,7 +137,9 @@ class Stream:
         window: timedelta | int = DEFAULT_WINDOW,
         by_series: bool = False,
     ) -> None:
-        begin, finish = to_datetime(start, "start"), to_datetime(end, "end")
+        zone = get_zone(tz) if tz else UTC
+        # Naive start/end are read in tz, as read_key's are; the windows are then aware instants.
+        begin, finish = to_datetime(start, "start", zone), to_datetime(end, "end", zone)
         if finish < begin:
             raise InvalidInputError(f"end ({finish.isoformat()}) is before start ({begin.isoformat()})")
         self._interval = parse_interval(interval)
@@ -145,7 +147,6 @@ class Stream:
         if self._function is not None and self._interval is None:
             raise InvalidInputError("a rollup function needs an interval (streams read raw points without one)")
         self._tz = tz
-        zone = get_zone(tz) if tz else UTC
         self._zone = zone
         self.session = session
         self.plan = WindowPlan(epoch_ms(begin), epoch_ms(finish), window, self._interval, zone)

@@ -1,10 +1,11 @@
 """The batching writer's brain, with no I/O: the bounded buffer, when to flush, and what a flush
 sent, refused, or left for later.  The sync and async writers only add a lock, a timer and a driver.
 
-A flush takes the whole buffer and sends it as ``write_multi`` / ``increment_multi`` operations,
-one per run of same-kind points (so a write followed by an increment of the same point applies in
-the order given) and one per ``session.chunk_size`` points (so every request's fate is known on its
-own).  The first failure stops the flush: what was not acknowledged goes back to the head of the
+A flush takes the whole buffer and sends it as ``write_multi`` / ``increment_multi`` operations:
+one request per kind (writes, then increments), split only where order matters, that is where one
+flush both writes and increments the same series reference at the same time (so those apply in
+the order given), and at every ``session.chunk_size`` points (so every request's fate is known on
+its own).  The first failure stops the flush: what was not acknowledged goes back to the head of the
 buffer for the next flush, except increments that may have landed, which are set aside as
 *uncertain* and never resent.
 """
@@ -49,6 +50,8 @@ OnFull = Literal["block", "raise"]
 
 DEFAULT_MAX_POINTS = 5_000
 DEFAULT_MAX_BYTES = 1 << 20
+#: Seconds of nothing but failed flushes after which a writer stops trying (a server that is gone).
+DEFAULT_GIVE_UP_AFTER = 10.0
 # What one point costs in a multi body besides its series name: {"t":"<32 chars>","key":"","v":<~20>},
 _POINT_OVERHEAD = 64
 
@@ -74,7 +77,8 @@ class RefusedPoint(msgspec.Struct, frozen=True):
 
 @dataclass
 class WriterStats:
-    """Running totals: points accepted, acknowledged, put back for another try, and given up on."""
+    """Running totals: points accepted, acknowledged, sent again after a failed try (each time), and
+    given up on."""
 
     queued: int = 0
     sent: int = 0
@@ -111,11 +115,13 @@ class Flush:
     """
 
     def __init__(self, points: list[BufferedPoint]) -> None:
-        self.points = points
+        self.points = _grouped_by_kind(points)
         self.result = FlushResult()
         self._cursor = 0  # points before it are settled (acknowledged, refused or uncertain)
         self._in_flight = 0  # size of the chunk being sent at the cursor
         self._stopped = False
+        #: Of the points going back to the buffer, how many (at its head) were already sent once.
+        self.tried = 0
 
     def operation(self, session: Session) -> Operation[FlushResult]:
         points, size = self.points, session.chunk_size
@@ -125,11 +131,22 @@ class Flush:
             while end < len(points) and end - self._cursor < size and points[end].kind == kind:
                 end += 1
             chunk = points[self._cursor : end]
-            send = ops.write_multi if kind == "write" else ops.increment_multi
             self._in_flight = len(chunk)
+            items = [p.item for p in chunk]
             try:
-                yield from send(session, [p.item for p in chunk])
+                # Checked when queued (``point``); points queued one by one: the last of a
+                # millisecond wins, as in separate writes.
+                yield from ops.multi_checked(session, "write_multi" if kind == "write" else "increment_multi", items)
             except MultiStatusError as exc:
+                if exc.unmatched_points:
+                    # Statuses that cannot be matched to points: a write is resent later as it is;
+                    # an increment may have landed in part, so it is set aside as uncertain.
+                    if kind == "increment":
+                        self.result.uncertain.extend(chunk)
+                        self._settle(len(chunk), exc)
+                    else:
+                        self._settle(0, exc)
+                    return self.result
                 for point, status in zip(chunk, exc.statuses, strict=False):
                     if status.ok:
                         self.result.acknowledged += 1
@@ -151,6 +168,7 @@ class Flush:
 
     def _settle(self, settled: int, error: BaseException | None) -> None:
         self._cursor += settled
+        self.tried = 0 if settled else self._in_flight
         self._in_flight = 0
         self._stopped = True
         if error is not None:
@@ -171,6 +189,33 @@ class Flush:
         return self.points[self._cursor :]
 
 
+def _grouped_by_kind(points: list[BufferedPoint]) -> list[BufferedPoint]:
+    """``points`` with the writes of each stretch moved before its increments, so a flush sends one
+    request per kind.  A stretch ends where a point's (series, time) was already given the other
+    kind in it: only there does order change the result (write-then-add differs from add-then-write).
+    Within a kind, order is kept (the last write of a point wins, as given)."""
+    if len({p.kind for p in points}) < 2:
+        return points
+    out: list[BufferedPoint] = []
+    writes: list[BufferedPoint] = []
+    increments: list[BufferedPoint] = []
+    seen: dict[str, set[tuple[str | None, str | None, object]]] = {"write": set(), "increment": set()}
+    for point in points:
+        item = point.item
+        spot = (item.id, item.key, item.t)
+        other = "increment" if point.kind == "write" else "write"
+        if spot in seen[other]:
+            out += writes
+            out += increments
+            writes, increments = [], []
+            seen = {"write": set(), "increment": set()}
+        seen[point.kind].add(spot)
+        (writes if point.kind == "write" else increments).append(point)
+    out += writes
+    out += increments
+    return out
+
+
 def _positive(name: str, value: object, allow_float: bool = False) -> None:
     kinds = (int, float) if allow_float else (int,)
     if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
@@ -187,8 +232,11 @@ class WriterCore:
         flush_interval: float | None = None,
         on_full: OnFull = "block",
         max_buffer: int | None = None,
+        give_up_after: float | None = DEFAULT_GIVE_UP_AFTER,
     ) -> None:
         _positive("max_points", max_points)
+        if give_up_after is not None:
+            _positive("give_up_after", give_up_after, allow_float=True)
         _positive("max_bytes", max_bytes)
         if flush_interval is not None:
             _positive("flush_interval", flush_interval, allow_float=True)
@@ -204,6 +252,8 @@ class WriterCore:
         self.flush_interval = flush_interval
         self.on_full = on_full
         self.max_buffer = max_buffer
+        self.give_up_after = give_up_after
+        self._failing_since: float | None = None  # when the flushes that all failed since began
         self.stats = WriterStats()
         self.closed = False
         self._points: list[BufferedPoint] = []
@@ -211,6 +261,8 @@ class WriterCore:
         self._fresh_points = 0
         self._fresh_bytes = 0
         self._uncertain: list[BufferedPoint] = []
+        self._tried_head = 0  # points at the buffer's head that a failed flush already sent once
+        self._in_flight = 0  # points taken by the flush under way
         self._refused: list[RefusedPoint] = []
         self._last_error: BaseException | None = None
 
@@ -224,8 +276,11 @@ class WriterCore:
 
     @property
     def full(self) -> bool:
-        """The buffer holds ``max_buffer`` points: a flush must make room before the next ``add``."""
-        return len(self._points) >= self.max_buffer
+        """The writer holds ``max_buffer`` points: a flush must make room before the next ``add``.
+
+        Points of a flush in flight count: a failed flush puts them back, so a buffer refilled
+        meanwhile by concurrent producers would otherwise pass the bound."""
+        return len(self._points) + self._in_flight >= self.max_buffer
 
     @property
     def due(self) -> bool:
@@ -280,16 +335,37 @@ class WriterCore:
         if not self._points:
             return None
         taken, self._points = self._points, []
+        self._in_flight = len(taken)
+        # Retried: points sent again after a failed try (the failed chunk went back to the head).
+        self.stats.retried += self._tried_head
+        self._tried_head = 0
         return Flush(taken)
 
-    def finish(self, flush: Flush) -> FlushResult:
-        """Settle a flush: count it and put back what must be tried again, ahead of newer points."""
+    @property
+    def last_error(self) -> BaseException | None:
+        """Why the last failed flush failed."""
+        return self._last_error
+
+    def given_up(self, now: float) -> bool:
+        """Whether flushes have done nothing but fail for ``give_up_after`` seconds up to ``now``
+        (front-end clock seconds): then the writer sends no more, and closing it reports at once."""
+        since = self._failing_since
+        return self.give_up_after is not None and since is not None and now - since >= self.give_up_after
+
+    def finish(self, flush: Flush, started: float | None = None) -> FlushResult:
+        """Settle a flush: count it and put back what must be tried again, ahead of newer points.
+
+        ``started`` (front-end clock seconds) is when the flush began, for ``given_up``."""
         result = flush.result
+        if started is not None:
+            failed = result.error is not None and not result.acknowledged
+            self._failing_since = (self._failing_since if self._failing_since is not None else started) if failed else None
+        self._in_flight = 0
         unsent = flush.unsent()
         self._points[:0] = unsent
         result.pending = len(unsent)
         self.stats.sent += result.acknowledged
-        self.stats.retried += len(unsent)
+        self._tried_head = flush.tried
         self.stats.failed += len(result.refused) + len(result.uncertain)
         self._uncertain.extend(result.uncertain)
         if result.error is not None:

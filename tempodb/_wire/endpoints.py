@@ -37,7 +37,8 @@ class Resend(enum.Enum):
 
     #: Reads, replacing writes, updates, range deletes: applying twice is applying once.
     ALWAYS = "always"
-    #: Creating a series, increments: only when the transport proves nothing was sent.
+    #: Creating a series, increments: only when the transport proves nothing was sent, or when the
+    #: server honours the ``Idempotency-Key`` each such request carries (docs/protocol.md §10.3).
     IF_UNSENT = "if-unsent"
 
 

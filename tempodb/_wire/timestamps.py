@@ -73,12 +73,13 @@ def get_zone(name: str) -> tzinfo:
         ) from None
 
 
-def to_datetime(value: datetime | date, what: str = "timestamp") -> datetime:
-    """An aware datetime: naive means UTC, a ``date`` means midnight UTC."""
+def to_datetime(value: datetime | date, what: str = "timestamp", zone: tzinfo = UTC) -> datetime:
+    """An aware datetime: naive means in ``zone``, a ``date`` means midnight there (UTC unless a call
+    names ``tz``, as the CLI and the 2013 service read offset-less times; docs/protocol.md §3.2)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=zone)
     raise InvalidInputError(
         f"{what} must be a datetime or date, not {type(value).__name__} ({value!r})"
     )

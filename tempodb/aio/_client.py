@@ -18,7 +18,7 @@ from tempodb._core.models import DataPoint, DataSet, DeleteSummary, Series, Seri
 from tempodb._core.protocol import Items
 from tempodb._core.query import Filter
 from tempodb._core.stream import DEFAULT_WINDOW, Stream, points, series_points
-from tempodb._core.writer import DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
+from tempodb._core.writer import DEFAULT_GIVE_UP_AFTER, DEFAULT_MAX_BYTES, DEFAULT_MAX_POINTS, OnFull, WriterCore
 from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.timestamps import Moment
@@ -205,17 +205,17 @@ class Client(BaseClient[AsyncTransport]):
 
     # writes, increments, deletes
 
-    async def write_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, SeriesRef("id", series_id), data))
+    async def write_id(self, series_id: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_points(self._session, SeriesRef("id", series_id), data, merge_same_millisecond))
 
-    async def write_key(self, series_key: str, data: Iterable[DataPoint]) -> None:
-        return await self._run(ops.write_points(self._session, SeriesRef("key", series_key), data))
+    async def write_key(self, series_key: str, data: Iterable[DataPoint], *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_points(self._session, SeriesRef("key", series_key), data, merge_same_millisecond))
 
     async def write_bulk(self, ts: Moment, data: Items) -> None:
         return await self._run(ops.write_bulk(self._session, ts, data))
 
-    async def write_multi(self, data: Items) -> None:
-        return await self._run(ops.write_multi(self._session, data))
+    async def write_multi(self, data: Items, *, merge_same_millisecond: bool = False) -> None:
+        return await self._run(ops.write_multi(self._session, data, merge_same_millisecond))
 
     async def increment_id(self, series_id: str, data: Iterable[DataPoint]) -> None:
         return await self._run(ops.increment_points(self._session, SeriesRef("id", series_id), data))
@@ -244,9 +244,13 @@ class Client(BaseClient[AsyncTransport]):
         flush_interval: float | None = None,
         on_full: OnFull = "block",
         max_buffer: int | None = None,
+        give_up_after: float | None = DEFAULT_GIVE_UP_AFTER,
     ) -> AsyncWriter:
-        """A batching writer for points of many series; closing the client closes it (see ``AsyncWriter``)."""
-        core = WriterCore(max_points, max_bytes, flush_interval, on_full, max_buffer)
+        """A batching writer for points of many series; closing the client closes it (see ``AsyncWriter``).
+
+        ``give_up_after``: once flushes have done nothing but fail for this many seconds, the writer
+        sends no more and closing it raises ``UndeliveredError`` at once (None: keep trying)."""
+        core = WriterCore(max_points, max_bytes, flush_interval, on_full, max_buffer, give_up_after)
         return AsyncWriter(self._run, self._session, self._writers, core)
 
     def stream_id(

@@ -7,6 +7,7 @@ a task in a task group, from ``async with`` to the end of the block.
 
 from __future__ import annotations
 
+import time
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
@@ -109,6 +110,10 @@ class AsyncWriter:
                 return await self._flush(report=False)
 
     async def _flush(self, report: bool) -> FlushResult:
+        started = time.monotonic()
+        if self._core.given_up(started):
+            # The server has been failing for give_up_after seconds: keep the points, send nothing.
+            return FlushResult(pending=len(self._core), error=self._core.last_error)
         flush = self._core.begin()
         if flush is None:
             return FlushResult()
@@ -118,7 +123,7 @@ class AsyncWriter:
             flush.interrupt(exc)
             raise
         finally:
-            result = self._core.finish(flush)
+            result = self._core.finish(flush, started)
             if report:
                 self._core.report(result)
         return result

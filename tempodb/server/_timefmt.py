@@ -154,8 +154,11 @@ def _offset_text(seconds: int) -> str:
         return "Z"
     sign = "-" if seconds < 0 else "+"
     seconds = abs(seconds)
-    text = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
-    return text + (f":{seconds % 60:02d}" if seconds % 60 else "")
+    if seconds % 60:
+        # Only historical local mean times have seconds; ±HHMM cannot say them, so the extended form.
+        return f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    # ±HHMM, not ±HH:MM: the 2013 Go client parses only this form, every other client both.
+    return f"{sign}{seconds // 3600:02d}{seconds // 60 % 60:02d}"
 
 
 # Offsets are looked up once per 15-minute block (every real zone changes offset on such a boundary

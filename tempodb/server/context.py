@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tempodb._wire.endpoints import Route
 from tempodb._wire.errors import InvalidInputError
@@ -15,7 +15,10 @@ from tempodb._wire.timestamps import UTC, get_zone
 from tempodb.server import codec
 from tempodb.server._timefmt import parse_ms
 from tempodb.server.edge import check_inflation, fail, inflate
-from tempodb.server.storage import SeriesRecord, Store
+from tempodb.server.storage import IdempotentAnswer, SeriesRecord, Store
+
+if TYPE_CHECKING:
+    from tempodb.server.idempotency import Pending
 
 __all__ = ["Context", "Handler"]
 
@@ -25,7 +28,7 @@ class Context:
 
     def __init__(
         self, request: Request, database: str, query: Query, found: Route, *,
-        store: Store, clock: Callable[[], float], max_body: int,
+        store: Store, clock: Callable[[], float], max_body: int, pending: Pending | None = None,
     ) -> None:
         self.request = request
         self.database = database
@@ -34,11 +37,17 @@ class Context:
         self.store = store
         self._clock = clock
         self._max_body = max_body
+        self._pending = pending
         tz = query.get("tz")
         self.tz_name = tz or "UTC"
         self.zone: tzinfo = get_zone(tz) if tz else UTC
         # Naive timestamps are read in the request's zone only when it names one (docs/protocol.md §3.2).
         self.naive_zone: tzinfo = self.zone if tz else UTC
+
+    def remember(self, response: Response) -> IdempotentAnswer | None:
+        """What the store keeps with this request's effect so a retry of it gets ``response`` again
+        (None unless the request carries an honoured ``Idempotency-Key``)."""
+        return None if self._pending is None else self._pending.answer(response)
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)

@@ -21,7 +21,8 @@ from tempodb.server import codec
 from tempodb.server.context import Context, Handler
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES, Failure, Gate, answer, check_size, fail, text_response
 from tempodb.server.handlers import data, increments, multi, series, single
-from tempodb.server.storage import Store
+from tempodb.server.idempotency import DEFAULT_RETENTION, Keeper, Pending
+from tempodb.server.storage import AnswerStore, Store
 
 __all__ = ["Engine"]
 
@@ -60,8 +61,16 @@ class Engine:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         clock: Callable[[], float] = time.time,
         owns_store: bool = True,
+        idempotency_retention: float | None = DEFAULT_RETENTION,
     ) -> None:
+        """``idempotency_retention``: seconds an ``Idempotency-Key``'s answer is kept; None turns keys
+        off (as does a store that cannot keep answers): then retries of increments stay the client's risk."""
         self.store = store
+        self._keeper = (
+            Keeper(store, idempotency_retention, clock)
+            if idempotency_retention is not None and isinstance(store, AnswerStore)
+            else None
+        )
         self._gate = Gate(store, credentials)
         self._max_body = max_body_bytes
         self._clock = clock
@@ -79,7 +88,8 @@ class Engine:
         whose blocks are produced as they are iterated (and may then raise: the caller aborts the
         response); otherwise every body is whole.
         """
-        return answer(request, self._dispatch, stream=stream)
+        response = answer(request, self._dispatch, stream=stream)
+        return response if self._keeper is None else self._keeper.advertise(response)
 
     def admit(self, request: Request) -> Response | None:
         """The refusal of a request on its head alone (404, 405, 401, 403), or None when it may go on.
@@ -91,10 +101,12 @@ class Engine:
         try:
             self._admitted(request)
         except Failure as failure:
-            return failure.response
+            refusal = failure.response
         except InvalidInputError as exc:  # a series key in the path that the key rule refuses
-            return text_response(400, str(exc))
-        return None
+            refusal = text_response(400, str(exc))
+        else:
+            return None
+        return refusal if self._keeper is None else self._keeper.advertise(refusal)
 
     def _admitted(self, request: Request) -> tuple[Route, Endpoint, str, str]:
         """The route, endpoint, database and query text of a request, or the Failure that refuses it."""
@@ -123,10 +135,18 @@ class Engine:
             return self._openapi(request.method.upper())
         found, endpoint, database, query_text = self._admitted(request)
         check_size(request.body, self._max_body)
-        context = Context(
-            request, database, Query(query_text), found, store=self.store, clock=self._clock, max_body=self._max_body
-        )
-        return self.HANDLERS[endpoint.name](context)
+        handler = self.HANDLERS[endpoint.name]
+
+        def respond(pending: Pending | None = None) -> Response:
+            context = Context(
+                request, database, Query(query_text), found,
+                store=self.store, clock=self._clock, max_body=self._max_body, pending=pending,
+            )
+            return handler(context)
+
+        if self._keeper is not None and not endpoint.repeatable:
+            return self._keeper.handle(request, database, respond)
+        return respond()
 
 
 def _is_openapi(request: Request) -> bool:

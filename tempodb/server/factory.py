@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
 from tempodb.server.engine import Engine
+from tempodb.server.idempotency import DEFAULT_RETENTION
 from tempodb.server.postgres_url import is_postgres_url
 from tempodb.server.storage import Store
 
@@ -29,11 +30,15 @@ def open_engine(
     credentials: Mapping[str, str] | None = None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    idempotency_retention: float | None = DEFAULT_RETENTION,
 ) -> Engine:
     """An engine on the store at ``path``: a ``postgresql://`` URL, or a SQLite file (``":memory:"`` for a
     private in-memory one).
 
     ``credentials`` maps API key to secret; None is open mode, where any pair is accepted and the
-    first secret used with a key is kept for that key's database.
+    first secret used with a key is kept for that key's database.  ``idempotency_retention`` is how
+    long (seconds) the answer to an ``Idempotency-Key`` is kept; None turns keys off.
     """
-    return Engine(open_store(path), credentials, max_body_bytes=max_body_bytes)
+    return Engine(
+        open_store(path), credentials, max_body_bytes=max_body_bytes, idempotency_retention=idempotency_retention
+    )

@@ -31,11 +31,13 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
 from tempodb.server import partials_upkeep
+from tempodb.server import postgres_answers as answers
 from tempodb.server.postgres_partials import PostgresGrains, build, points_of_rows, read
 from tempodb.server.postgres_schema import migrate
 from tempodb.server.postgres_url import redact
 from tempodb.server.storage import (
     Direction,
+    IdempotentAnswer,
     Partial,
     Point,
     PointBatch,
@@ -207,10 +209,21 @@ class PostgresStore:
         sql = 'SELECT d FROM (SELECT database FROM credentials UNION SELECT database FROM series) AS u(d) ORDER BY d COLLATE "C"'
         return [str(row[0]) for row in self._query(lambda c: c.execute(sql).fetchall())]
 
+    # -- answers kept for idempotency keys (tempodb.server.storage.AnswerStore) ------------------
+
+    def recall(self, database: str, key: str) -> IdempotentAnswer | None:
+        return self._query(lambda conn: answers.recall(conn, database, key))
+
+    def forget_answers(self, expired_by_ms: int) -> int:
+        with self._transaction() as conn:
+            return answers.forget(conn, expired_by_ms)
+
     # -- series -----------------------------------------------------------------------------
 
-    def create_series(self, database: str, series: SeriesRecord) -> None:
+    def create_series(self, database: str, series: SeriesRecord, *, remember: IdempotentAnswer | None = None) -> None:
         with self._transaction() as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)  # first: a duplicate creates nothing
             sid = self._claim(conn, database, series.id, series.key, series.name)
             if sid is None:
                 raise SeriesExistsError(database, series.key)
@@ -341,7 +354,9 @@ class PostgresStore:
             raise SeriesExistsError(database, value)
         return int(row[0])
 
-    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+    def write_points(
+        self, database: str, batches: Sequence[PointBatch], *, increment: bool, remember: IdempotentAnswer | None = None
+    ) -> None:
         """Write (or add) every batch in one transaction, and keep the series' partials with them.
 
         An increment whose sum leaves the 64-bit range refuses the whole call with
@@ -350,6 +365,8 @@ class PostgresStore:
         """
         update = _ADD if increment else _REPLACE
         with self._transaction() as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)  # first: a duplicate writes nothing
             sids, kept = self._lock_series(conn, database, batches)
             for batch, sid in zip(batches, sids, strict=True):
                 try:

@@ -14,6 +14,8 @@ from typing import Any
 
 import psycopg
 
+from tempodb.server.postgres_answers import SCHEMA_V3
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SchemaTooNewError", "migrate"]
 
 # Keys sort as SQLite sorts them, by bytes: COLLATE "C" (the database's default collation would
@@ -85,7 +87,8 @@ ALTER TABLE series ADD COLUMN partials boolean NOT NULL DEFAULT false;
 """
 
 #: Migration N (1-based) brings the schema from version N-1 to N.  Append only; never edit one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+#: Version 3: the answers kept for idempotency keys (tempodb.server.postgres_answers).
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, SCHEMA_V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # pg_advisory_xact_lock key: any constant that other applications are unlikely to use ("tmpodb").

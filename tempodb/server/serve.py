@@ -30,6 +30,7 @@ from tempodb.server._connections import (
 )
 from tempodb.server.asgi import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_INFLIGHT_BODY_BYTES, TempoDBApp, create_app
 from tempodb.server.edge import DEFAULT_MAX_BODY_BYTES
+from tempodb.server.idempotency import DEFAULT_RETENTION
 
 if TYPE_CHECKING:
     from tempodb.server.engine import Engine
@@ -111,6 +112,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-console", action="store_true", help="serve only the API at /v1/, not the web console at /"
+    )
+    parser.add_argument(
+        "--idempotency-retention",
+        type=float,
+        default=DEFAULT_RETENTION,
+        metavar="SECONDS",
+        help="keep the answer to each Idempotency-Key this long, so a retried increment or series creation "
+        "applies once; 0 turns keys off (default: %(default)s, a day)",
     )
     parser.add_argument("--log-level", default="info", choices=_LOG_LEVELS, help="(default: %(default)s)")
 
@@ -288,7 +297,10 @@ def _open_engine(args: argparse.Namespace) -> Engine:
             flush=True,
         )
     try:
-        return open_engine(args.db, credentials, max_body_bytes=args.max_body_bytes)
+        return open_engine(
+            args.db, credentials, max_body_bytes=args.max_body_bytes,
+            idempotency_retention=args.idempotency_retention or None,
+        )
     except Exception as exc:
         from tempodb.server.postgres_url import redact
 
@@ -301,6 +313,8 @@ def _check_limits(args: argparse.Namespace) -> None:
     inflight = args.max_inflight_body_bytes
     if inflight is not None and inflight < args.max_body_bytes:
         raise _CannotServe("--max-inflight-body-bytes must be >= --max-body-bytes, or the largest body could never pass")
+    if not args.idempotency_retention >= 0:
+        raise _CannotServe("--idempotency-retention must be >= 0 seconds (0 turns idempotency keys off)")
     for name in ("body_timeout", "header_timeout", "keep_alive_timeout"):
         if not getattr(args, name) > 0:
             raise _CannotServe(f"--{name.replace('_', '-')} must be > 0")

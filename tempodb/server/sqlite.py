@@ -20,10 +20,12 @@ from typing import Any
 
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
+from tempodb.server import _sqlite_answers as answers
 from tempodb.server import sqlite_partials
 from tempodb.server.secret_hash import hash_secret
 from tempodb.server.storage import (
     Direction,
+    IdempotentAnswer,
     Partial,
     Point,
     PointBatch,
@@ -108,7 +110,7 @@ class SQLiteStore:
             self._shared = first
         with self._connection() as conn:
             self._hash_plain_secrets(conn)
-            conn.executescript(_SCHEMA + sqlite_partials.SCHEMA)
+            conn.executescript(_SCHEMA + sqlite_partials.SCHEMA + answers.SCHEMA)
             sqlite_partials.migrate(conn)
 
     # -- connections and transactions -------------------------------------------------------
@@ -228,8 +230,10 @@ class SQLiteStore:
 
     # -- series -----------------------------------------------------------------------------
 
-    def create_series(self, database: str, series: SeriesRecord) -> None:
+    def create_series(self, database: str, series: SeriesRecord, *, remember: IdempotentAnswer | None = None) -> None:
         with self._transaction(write=True) as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)
             self._insert_series(conn, database, series)
 
     def _insert_series(self, conn: sqlite3.Connection, database: str, series: SeriesRecord) -> int:
@@ -348,7 +352,9 @@ class SQLiteStore:
             raise SeriesNotFoundError(value)
         return int(row[0]), bool(row[1])
 
-    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
+    def write_points(
+        self, database: str, batches: Sequence[PointBatch], *, increment: bool, remember: IdempotentAnswer | None = None
+    ) -> None:
         """Write (or add) every batch in one transaction.
 
         An increment whose sum leaves the 64-bit range refuses the whole call with
@@ -358,6 +364,8 @@ class SQLiteStore:
         """
         update = _INCREMENT if increment else "excluded.v"
         with self._transaction(write=True) as conn:
+            if remember is not None:
+                answers.remember(conn, database, remember)  # first: a duplicate writes nothing
             for batch in batches:
                 sid, kept = self._resolve(conn, database, batch)
                 # sid is an integer from our own table, so inlining it is safe; it lets executemany take
@@ -374,6 +382,16 @@ class SQLiteStore:
                     raise increment_overflow(batch.series) from None
                 if kept:
                     sqlite_partials.written(conn, sid, batch.points, increment=increment)
+
+    # -- answers kept for idempotency keys (tempodb.server.storage.AnswerStore) ------------------
+
+    def recall(self, database: str, key: str) -> IdempotentAnswer | None:
+        with self._connection() as conn:
+            return answers.recall(conn, database, key)
+
+    def forget_answers(self, expired_by_ms: int) -> int:
+        with self._transaction(write=True) as conn:
+            return answers.forget(conn, expired_by_ms)
 
     def _sid(self, conn: sqlite3.Connection, database: str, series_id: str) -> int | None:
         row = conn.execute("SELECT sid FROM series WHERE database = ? AND id = ?", (database, series_id)).fetchone()

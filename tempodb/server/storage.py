@@ -7,7 +7,7 @@ Every method takes the database name, which is the API key: databases never see 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -16,7 +16,10 @@ from tempodb._wire.query import Direction, SeriesFilter
 
 __all__ = [
     "GRAIN_MS",
+    "AnswerExistsError",
+    "AnswerStore",
     "Direction",
+    "IdempotentAnswer",
     "Partial",
     "Point",
     "PointBatch",
@@ -93,6 +96,26 @@ class PointBatch(msgspec.Struct, frozen=True):
     create: bool = True
 
 
+class IdempotentAnswer(msgspec.Struct, frozen=True):
+    """The answer given to a request that carried an ``Idempotency-Key``, kept to replay for its repeats.
+
+    ``fingerprint`` identifies the request (method, target, body), so a key reused for another
+    request is told apart from a retry.  The record lives until ``expires_ms`` (epoch milliseconds).
+    """
+
+    key: str
+    fingerprint: str
+    status: int
+    content_type: str  # "" when the answer has no body
+    body: bytes
+    created_ms: int
+    expires_ms: int
+
+
+class AnswerExistsError(Exception):
+    """A live answer is already kept for this key: another request with it committed first."""
+
+
 class SeriesExistsError(Exception):
     """A series with this key (or id) already exists in the database."""
 
@@ -139,8 +162,10 @@ class Store(Protocol):
         """Make ``record`` the secret record of ``database``, replacing any other."""
         ...
 
-    def create_series(self, database: str, series: SeriesRecord) -> None:
-        """Store a new series; raises :class:`SeriesExistsError` when its key or id is taken."""
+    def create_series(self, database: str, series: SeriesRecord, *, remember: IdempotentAnswer | None = None) -> None:
+        """Store a new series; raises :class:`SeriesExistsError` when its key or id is taken.
+
+        With ``remember``, keep that answer in the same transaction (see :class:`AnswerStore`)."""
         ...
 
     def get_series(self, database: str, series: SeriesRef) -> SeriesRecord | None:
@@ -158,8 +183,12 @@ class Store(Protocol):
         """Delete the matching series and their points (an empty filter deletes all); the count."""
         ...
 
-    def write_points(self, database: str, batches: Sequence[PointBatch], *, increment: bool) -> None:
-        """Apply every batch in one transaction: replace values, or atomically add integers."""
+    def write_points(
+        self, database: str, batches: Sequence[PointBatch], *, increment: bool, remember: IdempotentAnswer | None = None
+    ) -> None:
+        """Apply every batch in one transaction: replace values, or atomically add integers.
+
+        With ``remember``, keep that answer in the same transaction (see :class:`AnswerStore`)."""
         ...
 
     def read_points(self, database: str, series_id: str, start_ms: int, end_ms: int) -> list[Point]:
@@ -190,4 +219,29 @@ class Store(Protocol):
         ...
 
     def close(self) -> None:
+        ...
+
+
+@runtime_checkable
+class AnswerStore(Protocol):
+    """What a :class:`Store` adds to honour ``Idempotency-Key`` (``tempodb.server.idempotency`` decides;
+    the store only keeps answers).  A store without these methods still serves: the engine then
+    neither advertises nor honours keys, and clients keep their old caution.
+
+    A backend that offers them also honours ``remember`` in ``create_series`` and ``write_points``:
+
+    - the answer is stored in the SAME transaction as the effect: both commit, or neither;
+    - (database, answer.key) is unique: when a record with that key exists whose ``expires_ms`` is
+      after ``answer.created_ms``, the write raises :class:`AnswerExistsError` and changes nothing
+      (a concurrent duplicate, perhaps in another process, committed first); an expired one is
+      replaced;
+    - records of one database are invisible to another.
+    """
+
+    def recall(self, database: str, key: str) -> IdempotentAnswer | None:
+        """The answer kept for ``key`` in ``database`` (expired or not), or None."""
+        ...
+
+    def forget_answers(self, expired_by_ms: int) -> int:
+        """Delete every kept answer whose ``expires_ms`` is at or before ``expired_by_ms``; the count."""
         ...

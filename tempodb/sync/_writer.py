@@ -9,6 +9,7 @@ one thread, started at once and joined when the writer is closed.
 
 from __future__ import annotations
 
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable
@@ -112,6 +113,10 @@ class Writer:
                 return self._flush(report=False)
 
     def _flush(self, report: bool) -> FlushResult:
+        started = time.monotonic()
+        if self._core.given_up(started):
+            # The server has been failing for give_up_after seconds: keep the points, send nothing.
+            return FlushResult(pending=len(self._core), error=self._core.last_error)
         flush = self._core.begin()
         if flush is None:
             return FlushResult()
@@ -121,7 +126,7 @@ class Writer:
             flush.interrupt(exc)
             raise
         finally:
-            result = self._core.finish(flush)
+            result = self._core.finish(flush, started)
             if report:
                 self._core.report(result)
         return result

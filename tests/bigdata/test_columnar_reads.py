@@ -102,3 +102,17 @@ def test_dataframe_from_datasets_and_streams(local: tempodb.Client) -> None:
     pd.testing.assert_frame_equal(streamed, frame, check_freq=False)
     cols = [local.read_key_columns(k, t0, end) for k in ("df-a", "df-b")]
     pd.testing.assert_frame_equal(columnar.to_pandas(cols), frame, check_freq=False)
+
+
+def test_the_fast_scan_reads_every_offset_form_a_server_writes() -> None:
+    # -0600 is what our server writes; +05:30 what it wrote before 2026.12 (and other servers write).
+    points = b'{"t":"2012-01-01T00:00:00.000Z","v":1},{"t":"2012-01-01T00:00:00.000-0600","v":2.5},' \
+        b'{"t":"2012-01-01T00:00:00.000+05:30","v":-3}'
+    body = b'{"series":{"id":"a","key":"k","name":"","tags":[],"attributes":{}},"start":"2012-01-01T00:00:00.000Z",' \
+        b'"end":"2012-01-02T00:00:00.000Z","data":[' + points + b'],"rollup":null,"summary":{}}'
+    scanned = columnar._scan(body)
+    assert scanned is not None
+    ts, values = scanned
+    midnight = epoch_ms(datetime(2012, 1, 1, tzinfo=timezone.utc))
+    assert ts.tolist() == [midnight, midnight + 6 * 3_600_000, midnight - 330 * 60_000]
+    assert values.tolist() == [1.0, 2.5, -3.0]

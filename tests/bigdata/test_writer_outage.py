@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import anyio
 import pytest
 
-from tempodb import UndeliveredError
+from tempodb import ConnectError, UndeliveredError
 from tempodb.testing import run_server
 
 pytestmark = pytest.mark.anyio
@@ -53,3 +54,21 @@ async def test_outage_then_resend_completes_without_duplicates(connect: Callable
                 }
         finally:
             await client.aclose()
+
+
+async def test_a_writer_facing_a_dead_server_gives_up_and_reports_everything(
+    connect: Callable[..., Any], tmp_path: Any
+) -> None:
+    with run_server(tmp_path / "gone") as server:
+        client = connect("gone", "secret", server.info, retry=False)
+    # The server is stopped: every flush fails; after give_up_after nothing more is tried.
+    w = client.writer(max_points=10, give_up_after=0.05)
+    for i in range(30):
+        await w.write(T0 + timedelta(minutes=i), float(i), key="k")
+    await anyio.sleep(0.06)
+    await w.write(T0 + timedelta(minutes=30), 30.0, key="k")  # queued: no flush is attempted now
+    with pytest.raises(UndeliveredError) as caught:
+        await w.aclose()
+    await client.aclose()
+    assert [p.item.v for p in caught.value.points] == [float(i) for i in range(31)]
+    assert caught.value.uncertain == [] and isinstance(caught.value.cause, ConnectError)

@@ -55,6 +55,18 @@ class _Tty(io.StringIO):
         return True
 
 
+def test_live_progress_redraws_at_most_ten_times_a_second() -> None:
+    now = [0.0]
+    live = _Tty()
+    with Progress(10_000, live, clock=lambda: now[0]) as bar:
+        for _ in range(10_000):
+            bar.advance()
+            now[0] += 0.0001  # 10,000 lines in one second
+    frames = live.getvalue().split("\r")[1:]
+    assert 10 <= len(frames) <= 13  # ~10 redraws, the finished line and the closing one
+    assert "100%" in frames[-1]
+
+
 def test_progress_modes() -> None:
     clock = iter(range(100)).__next__
     live = _Tty()

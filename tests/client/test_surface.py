@@ -62,6 +62,7 @@ def test_all_is_sorted_and_exactly_the_public_names() -> None:
     assert tempodb.__all__ == sorted(tempodb.__all__)
     public = {name for name in vars(tempodb) if not name.startswith(("_", "@"))} - {
         "aio", "sync", "transports", "server", "testing", "testing_postgres", "columnar", "frames", "chart", "plot", "cli", "demo",
+        "base", "client",  # the 2013 module paths, kept as compatibility aliases
     }
     assert public == set(tempodb.__all__) - {"__version__"}
     assert tempodb.Client is tempodb.sync.Client

@@ -16,6 +16,7 @@ from tempodb._core.effects import Effect, Send, Sleep
 from tempodb._core.retry import RetryPolicy
 from tempodb._core.session import DEFAULT_GZIP_THRESHOLD, Session, make_session
 from tempodb._wire.http import Request, Response, header
+from tempodb._wire.idempotency import RETENTION_HEADER
 
 KEY = "api-key-123"
 SECRET = "Sup3r-S3cret-Value"
@@ -65,6 +66,7 @@ def status(code: int, body: bytes | str = b"", headers: dict[str, str] | None = 
 @dataclass
 class Run:
     effects: list[Effect] = field(default_factory=list)
+    probes: list[Request] = field(default_factory=list)  # "do you honour Idempotency-Key?" asks
     result: Any = None
     error: BaseException | None = None
 
@@ -83,11 +85,17 @@ class Run:
         return self.result
 
 
-def drive(op: Any, script: Iterable[Step] = (), *, strict: bool = True) -> Run:
+def is_probe(request: Request) -> bool:
+    return request.method == "GET" and path_of(request) == "/v1/"
+
+
+def drive(op: Any, script: Iterable[Step] = (), *, strict: bool = True, honours_keys: bool = False) -> Run:
     """Run ``op`` to completion, answering each ``Send`` with the next scripted step.
 
     A Response is sent in; an exception is thrown in.  More requests than steps is a test failure;
     with ``strict`` so is a step left unused.  The operation's own error is captured in ``run.error``.
+    The client's probe for idempotency-key support (``GET /v1/``) is answered apart from the script,
+    as a server that does (``honours_keys``) or does not honour keys would, and kept in ``run.probes``.
     """
     steps = list(script)
     used = 0
@@ -104,6 +112,10 @@ def drive(op: Any, script: Iterable[Step] = (), *, strict: bool = True) -> Run:
             run.error = exc
             break
         reply, throw = None, None
+        if isinstance(effect, Send) and is_probe(effect.request):
+            run.probes.append(effect.request)
+            reply = Response(404, {RETENTION_HEADER: "86400"} if honours_keys else {})
+            continue
         run.effects.append(effect)
         if isinstance(effect, Sleep):
             continue

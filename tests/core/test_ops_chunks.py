@@ -185,6 +185,22 @@ def test_207_in_one_chunk_and_200_in_others(name: str) -> None:
     assert len(run.requests) == 4  # a 207 is an answer, not a failure: the rest is still sent
 
 
+@pytest.mark.parametrize("sent", [1, 5], ids=["fewer", "more"])
+def test_207_whose_status_count_differs_still_raises_multistatus_with_every_status(sent: int) -> None:
+    entries = [("422", [f"problem {i}"]) for i in range(sent)]
+    first = _multistatus(("200", []), ("422", ["x"]), ("200", []))
+    run = drive(ALL["increment_multi"](chunked()), [first, _multistatus(*entries)])
+    error = run.error
+    assert isinstance(error, MultiStatusError)
+    assert [s.status for s in error.statuses] == [200, 422, 200]  # the matched request before it
+    assert [s.messages for s in error.unmatched] == [[f"problem {i}"] for i in range(sent)]
+    assert error.unmatched_points == 3
+    text = str(error)
+    assert f"listed {sent} statuses for 3 points" in text and "read those series back" in text
+    assert all(f"422 problem {i}" in text for i in range(sent))
+    assert len(run.requests) == 2  # nothing more is sent once fates cannot be told apart
+
+
 def test_207_with_every_point_refused() -> None:
     run = drive(ops.write_multi(make(), MULTI[:3]), [_multistatus(*[("422", ["no"])] * 3)])
     assert isinstance(run.error, MultiStatusError)

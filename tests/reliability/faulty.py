@@ -108,6 +108,9 @@ class FaultyProxy:
         self.refusal = refusal
         self.io_timeout = io_timeout
         self.seen: list[Seen] = []
+        #: Pose as a server that does not honour idempotency keys: ``Idempotency-Key`` never reaches the
+        #: real server and its ``Idempotency-Key-Retention`` never reaches the client.
+        self.legacy = False
         self.port = 0
         self._script = _Script()
         self._lock = threading.Lock()
@@ -283,7 +286,8 @@ class FaultyProxy:
     def _forward(
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[str, dict[str, str], bytes]:
-        kept = {k: v for k, v in headers.items() if k.lower() not in ("connection", "keep-alive")}
+        dropped = ("connection", "keep-alive", "idempotency-key") if self.legacy else ("connection", "keep-alive")
+        kept = {k: v for k, v in headers.items() if k.lower() not in dropped}
         kept["Connection"] = "close"
         lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in kept.items())]
         with socket.create_connection(self.upstream, timeout=self.io_timeout) as upstream:
@@ -296,6 +300,8 @@ class FaultyProxy:
         status_line, *lines = head.decode("latin-1").split("\r\n")
         status = status_line.split(" ", 1)[1]
         reply_headers = dict(_header(line) for line in lines)
+        if self.legacy:
+            reply_headers = {k: v for k, v in reply_headers.items() if k.lower() != "idempotency-key-retention"}
         if _get(reply_headers, "transfer-encoding").lower() == "chunked":
             rest = _dechunk(rest)
         elif _get(reply_headers, "content-length"):

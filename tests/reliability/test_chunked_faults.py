@@ -77,6 +77,7 @@ async def test_write_failing_on_the_4th_chunk_reports_exactly_what_landed_and_re
 async def test_increment_failing_on_the_4th_chunk_names_that_chunk_uncertain_and_the_sums_settle_it(
     chunked: Any, proxy: FaultyProxy, direct: tempodb.Client, fault: Fault, landed: bool, how: str
 ) -> None:
+    proxy.legacy = True  # a server without idempotency keys: the uncertain chunk is the caller's to settle
     direct.increment_key("sum", minutes(N, value=1))
     ones = minutes(N, value=1)
     proxy.script([None, None, None, fault])
@@ -102,6 +103,20 @@ async def test_increment_failing_on_the_4th_chunk_names_that_chunk_uncertain_and
     assert by_minute(direct, "sum", N) == dict.fromkeys(range(N), 2)
 
 
+@pytest.mark.parametrize("fault", [DROP_BEFORE_BODY, DROP_AFTER_FORWARD, TRUNCATE, unavailable("0")], ids=str)
+async def test_with_idempotency_keys_a_fault_on_the_4th_chunk_is_retried_and_every_point_counts_once(
+    chunked: Any, proxy: FaultyProxy, direct: tempodb.Client, fault: Fault
+) -> None:
+    direct.increment_key("sum", minutes(N, value=1))
+    proxy.script([None, None, None, fault], match=lambda method, _: method == "POST")
+    await chunked.increment_multi(items(minutes(N, value=1), "sum"))
+    posts = proxy.requests("POST")
+    assert len(posts) == N // CHUNK + 1  # only the 4th was sent twice
+    keys = [next(v for k, v in p.headers.items() if k.lower() == "idempotency-key") for p in posts]
+    assert keys[3] == keys[4] and len(set(keys)) == N // CHUNK
+    assert by_minute(direct, "sum", N) == dict.fromkeys(range(N), 2)
+
+
 async def test_207_statuses_are_merged_across_chunks(chunked: Any, direct: tempodb.Client) -> None:
     # The server refuses increments beyond a 64-bit long; the client cannot know that in advance.
     data = items(minutes(250, value=1), "m")
@@ -117,6 +132,7 @@ async def test_207_statuses_are_merged_across_chunks(chunked: Any, direct: tempo
 async def test_207_then_a_fault_lists_the_refused_points_as_unacknowledged(
     chunked: Any, proxy: FaultyProxy, direct: tempodb.Client
 ) -> None:
+    proxy.legacy = True
     data = items(minutes(250, value=1), "m")
     for index in (50, 150):
         data[index]["v"] = 1e30
@@ -148,6 +164,7 @@ async def test_increment_refused_on_the_4th_chunk_is_not_uncertain(
     cause: type[Exception],
     posts: int,
 ) -> None:
+    proxy.legacy = True
     direct.increment_key("sum", minutes(N, value=1))
     ones = minutes(N, value=1)
     proxy.script(script)

@@ -1,8 +1,9 @@
 """Each fault a real network produces, on sync, asyncio and trio, through a real socket.
 
-Writes are retried and end with exactly the points sent; an increment whose fate is unknown is never
-resent (the sums read straight from the server prove it counted once or not at all); each failure
-surfaces as its typed error.
+Writes are retried and end with exactly the points sent; against a server that does not honour
+idempotency keys (the proxy posing as one), an increment whose fate is unknown is never resent (the
+sums read straight from the server prove it counted once or not at all); each failure surfaces as
+its typed error.  Against ours, such increments are resent with their key: test_idempotency.py.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ async def test_write_raises_the_typed_error_when_retries_are_exhausted(
     assert stored(direct, "x", N) == ([] if fault in (DROP_BEFORE_BODY, unavailable()) else points)
 
 
-# --- increments: never resent once they may have landed ------------------------------------------
+# --- increments, on a server without idempotency keys: never resent once they may have landed ---
 
 
 @pytest.mark.parametrize("how", ["key", "multi"])
@@ -226,6 +227,7 @@ async def test_increment_of_unknown_fate_is_not_resent_and_counts_at_most_once(
     cause: type[Exception],
     how: str,
 ) -> None:
+    proxy.legacy = True
     direct.increment_key("c", minutes(N, value=1))
     proxy.script([fault])
     with pytest.raises(PartialWriteError) as info:
@@ -245,6 +247,7 @@ async def test_increment_of_unknown_fate_is_not_resent_and_counts_at_most_once(
 async def test_increment_answered_503_or_429_is_not_resent(
     client: Any, proxy: FaultyProxy, direct: tempodb.Client, how: str, fault: Fault, error: type[HTTPError]
 ) -> None:
+    proxy.legacy = True
     direct.increment_key("c", minutes(N, value=1))
     proxy.script([fault])
     with pytest.raises(error) as info:
@@ -308,12 +311,13 @@ async def test_nothing_listening_raises_connect_error_after_the_retries(
     assert type(info.value) is ConnectError and info.value.not_sent
 
 
-# --- create_series: not resent once it may have landed -----------------------------------------
+# --- create_series, on a server without idempotency keys: not resent once it may have landed ------
 
 
 async def test_create_series_is_not_resent_after_the_request_landed(
     client: Any, proxy: FaultyProxy, direct: tempodb.Client
 ) -> None:
+    proxy.legacy = True
     proxy.script([DROP_AFTER_FORWARD])
     with pytest.raises(ProtocolError):
         await client.create_series("made-once")

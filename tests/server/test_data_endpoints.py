@@ -123,12 +123,12 @@ def test_auto_rollup(api: Any) -> None:
 def test_tz_output_and_naive_input(api: Any) -> None:
     api.ok("POST", "/v1/series/key/k/data/", [{"t": "2013-08-01T09:01:00.000Z", "v": 3.14}])
     body = api.ok("GET", "/v1/series/key/k/data/?start=2013-08-01T00:00:00&end=2013-08-02T00:00:00&tz=America/Chicago")
-    assert body["start"] == "2013-08-01T00:00:00.000-05:00" and body["end"] == "2013-08-02T00:00:00.000-05:00"
-    assert body["data"] == [{"t": "2013-08-01T04:01:00.000-05:00", "v": 3.14}]
+    assert body["start"] == "2013-08-01T00:00:00.000-0500" and body["end"] == "2013-08-02T00:00:00.000-0500"
+    assert body["data"] == [{"t": "2013-08-01T04:01:00.000-0500", "v": 3.14}]
     # A "+" that arrived as a space (RB does not escape it) is still an offset.
     kolkata = api.ok("GET", "/v1/series/key/k/data/?start=2013-08-01T00:00:00.000+05:30&end=2013-08-02T00:00:00+05:30&tz=Asia/Kolkata")
-    assert kolkata["start"] == "2013-08-01T00:00:00.000+05:30"
-    assert kolkata["data"] == [{"t": "2013-08-01T14:31:00.000+05:30", "v": 3.14}]
+    assert kolkata["start"] == "2013-08-01T00:00:00.000+0530"
+    assert kolkata["data"] == [{"t": "2013-08-01T14:31:00.000+0530", "v": 3.14}]
 
 
 def test_read_many(api: Any) -> None:
@@ -218,7 +218,7 @@ def test_single_value_directions(api: Any) -> None:
     assert at("2011-01-01T00:00:00Z", "before") is None
     assert at("2013-01-01T00:00:00Z", "NEAREST")["v"] == 2
     one = api.ok("GET", "/v1/series/key/k/single/?ts=2012-01-01T00:00:00Z&tz=EST")
-    assert list(one) == ["series", "data", "tz"] and one["data"]["t"] == "2011-12-31T19:00:00.000-05:00"
+    assert list(one) == ["series", "data", "tz"] and one["data"]["t"] == "2011-12-31T19:00:00.000-0500"
     assert one["tz"] == "EST"
     assert api("GET", "/v1/series/key/k/single/?ts=2012-01-01T00:00:00Z&direction=exactly").status_code == 400
     assert api("GET", "/v1/series/key/nope/single/").status_code == 403

@@ -66,7 +66,7 @@ def test_parse_agrees_with_the_lenient_parser(zone: tzinfo) -> None:
 
 def _reference_text(ms: int, zone: tzinfo) -> str:
     text = from_epoch_ms(ms, zone).isoformat(timespec="milliseconds")
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return wire_offset(text)
 
 
 @settings(max_examples=200, deadline=None)
@@ -169,3 +169,12 @@ def test_parallel_gzip_is_one_standard_gzip_member(size: int) -> None:
         inflater = zlib.decompressobj(wbits=31)
         assert inflater.decompress(_gzip.compress(data, level)) == data
         assert inflater.eof and not inflater.unused_data
+
+
+def wire_offset(text: str) -> str:
+    """An isoformat text as the server writes it: ``Z`` for zero, ``±HHMM`` otherwise (docs/protocol.md §3.3)."""
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
+        return text[:-3] + text[-2:]
+    return text  # an offset with seconds keeps the extended form

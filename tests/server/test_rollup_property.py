@@ -77,7 +77,7 @@ def _ms(moment: datetime) -> int:
 
 def _render(ms: int, zone: Any) -> str:
     text = (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).isoformat(timespec="milliseconds")
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return wire_offset(text)
 
 
 _NAIVE_EPOCH = datetime(1970, 1, 1)
@@ -213,3 +213,12 @@ def test_raw_read_renders_every_point_in_zone(engine: Engine, points: list[tuple
     target = f"/v1/series/key/{key}/data/?start={_render(start, UTC)}&end={_render(end, UTC)}&interval=raw&tz={zone_name}"
     got = json.loads(_call(engine, "GET", target).body)
     assert got["data"] == [{"t": _render(t, zone), "v": v} for t, v in sorted(stored.items())]
+
+
+def wire_offset(text: str) -> str:
+    """An isoformat text as the server writes it: ``Z`` for zero, ``±HHMM`` otherwise (docs/protocol.md §3.3)."""
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
+        return text[:-3] + text[-2:]
+    return text  # an offset with seconds keeps the extended form

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from tempodb._wire.http import Response
 from tempodb._wire.keys import SeriesRef
 from tempodb.server.context import Context
 from tempodb.server.edge import fail
@@ -10,14 +13,18 @@ from tempodb.server.storage import Point, PointBatch, SeriesExistsError, SeriesN
 __all__ = ["apply", "apply_each", "batches"]
 
 
-def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> None:
-    """Write (or add) every batch in one transaction; an unknown id is 403, a taken key 409."""
+def apply(ctx: Context, batches: list[PointBatch], *, increment: bool) -> Response:
+    """Write (or add) every batch in one transaction; an unknown id is 403, a taken key 409.
+
+    The answer (200) is kept with the write when the request carries an idempotency key."""
+    done = Response(200)
     try:
-        ctx.store.write_points(ctx.database, batches, increment=increment)
+        ctx.store.write_points(ctx.database, batches, increment=increment, remember=ctx.remember(done))
     except SeriesNotFoundError:
         fail(403)
     except SeriesExistsError as exc:
         fail(409, str(exc))
+    return done
 
 
 def batches(grouped: dict[SeriesRef, list[Point]]) -> list[PointBatch]:
@@ -32,11 +39,18 @@ def _uncreatable(ref: SeriesRef) -> str:
     )
 
 
-def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment: bool) -> dict[SeriesRef, str]:
+def apply_each(
+    ctx: Context,
+    grouped: dict[SeriesRef, list[Point]],
+    *,
+    increment: bool,
+    answer: Callable[[dict[SeriesRef, str]], Response],
+) -> Response:
     """Write the multi write's groups, refusing only the series that cannot be created.
 
     An unknown id creates a series with key = id (docs/protocol.md §9.2); where that key is taken,
-    that id's items are refused (returned, with the reason) and the others written.  The write
+    that id's items are refused and the others written.  The answer is ``answer(refused)`` (series
+    -> reason), built before each try so it can be kept with the write (idempotency keys).  The write
     itself finds such an id (it rolls back whole), and is tried again without it: no query is
     spent on the common case, where every series can be written.
     """
@@ -45,9 +59,10 @@ def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment
         todo = {ref: points for ref, points in grouped.items() if ref not in refused}
         if not todo:
             break
+        response = answer(refused)
         try:
-            ctx.store.write_points(ctx.database, batches(todo), increment=increment)
-            break
+            ctx.store.write_points(ctx.database, batches(todo), increment=increment, remember=ctx.remember(response))
+            return response
         except SeriesExistsError as exc:
             clash = SeriesRef("id", exc.key)
             if clash not in todo:  # not an id's key = id creation: the old whole-request answer
@@ -55,4 +70,4 @@ def apply_each(ctx: Context, grouped: dict[SeriesRef, list[Point]], *, increment
             refused[clash] = _uncreatable(clash)
         except SeriesNotFoundError:
             fail(403)
-    return refused
+    return answer(refused)  # every series refused: nothing to write

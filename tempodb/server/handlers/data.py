@@ -161,8 +161,7 @@ def write_series(ctx: Context, *, increment: bool = False) -> Response:
     if not points:
         return Response(200)
     # By key a missing series is created; by id it is refused (403), as TempoDB did.
-    apply(ctx, [PointBatch(points, series, create=series.by == "key")], increment=increment)
-    return Response(200)
+    return apply(ctx, [PointBatch(points, series, create=series.by == "key")], increment=increment)
 
 
 def _checked_points(ctx: Context, body: Any, *, increment: bool) -> list[Point]:
@@ -198,5 +197,4 @@ def write_bulk(ctx: Context, *, increment: bool = False) -> Response:
             fail(400, problem_text(f"data[{index}]", checked))
         ref, point = checked
         grouped.setdefault(ref, []).append(point)  # type: ignore[arg-type]  # by_series: never None
-    apply(ctx, batches(grouped), increment=increment)
-    return Response(200)
+    return apply(ctx, batches(grouped), increment=increment)

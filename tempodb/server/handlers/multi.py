@@ -50,17 +50,22 @@ def write_multi(ctx: Context, *, increment: bool = False) -> Response:
             if ref is not None:
                 grouped.setdefault(ref, []).append(point)
         item_refs = lambda: refs  # noqa: E731
-    # The store may still refuse a series (an unknown id equal to another series' key): only its items.
-    refused_series = apply_each(ctx, grouped, increment=increment) if grouped else {}
-    if refused_series:
-        each = item_refs()
-        statuses = statuses or [[] for _ in each]
-        for index, ref in enumerate(each):
-            if ref is not None and ref in refused_series:
-                statuses[index] = [refused_series[ref]]
-    if not any(statuses):
-        return Response(200)
-    return multistatus_response(statuses)
+    if not grouped:
+        return multistatus_response(statuses) if any(statuses) else Response(200)
+
+    def answer(refused_series: dict[SeriesRef, str]) -> Response:
+        # The store may still refuse a series (an unknown id equal to another series' key): only its
+        # items.  Built before each try of the write, so the answer can be kept with it (idempotency).
+        final = statuses
+        if refused_series:
+            each = item_refs()
+            final = [
+                [refused_series[ref]] if ref is not None and ref in refused_series else (statuses[i] if statuses else [])
+                for i, ref in enumerate(each)
+            ]
+        return multistatus_response(final) if any(final) else Response(200)
+
+    return apply_each(ctx, grouped, increment=increment, answer=answer)
 
 
 def _check_size(items: int) -> None:

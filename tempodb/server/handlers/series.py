@@ -38,11 +38,12 @@ def create_series(ctx: Context) -> Response:
         fail(400, f'"key": {problem}')
     series = SeriesRecord(id=series_id, key=key)
     _metadata(body, series)
+    created = json_response(series)
     try:
-        ctx.store.create_series(ctx.database, series)
+        ctx.store.create_series(ctx.database, series, remember=ctx.remember(created))
     except SeriesExistsError as exc:
         fail(409, str(exc))
-    return json_response(series)
+    return created
 
 
 def update_series(ctx: Context) -> Response:
