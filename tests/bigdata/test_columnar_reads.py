@@ -110,9 +110,10 @@ def test_the_fast_scan_reads_every_offset_form_a_server_writes() -> None:
         b'{"t":"2012-01-01T00:00:00.000+05:30","v":-3}'
     body = b'{"series":{"id":"a","key":"k","name":"","tags":[],"attributes":{}},"start":"2012-01-01T00:00:00.000Z",' \
         b'"end":"2012-01-02T00:00:00.000Z","data":[' + points + b'],"rollup":null,"summary":{}}'
-    scanned = columnar._scan(body)
+    scanned = columnar._scan(body, *columnar._data_spans(body)[0])
     assert scanned is not None
-    ts, values = scanned
+    ts, values, integral = scanned
+    assert not integral  # 2.5 is not an integer
     midnight = epoch_ms(datetime(2012, 1, 1, tzinfo=timezone.utc))
     assert ts.tolist() == [midnight, midnight + 6 * 3_600_000, midnight - 330 * 60_000]
     assert values.tolist() == [1.0, 2.5, -3.0]
