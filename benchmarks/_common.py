@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import sqlite3
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -72,6 +74,29 @@ def best_rate(fn: Callable[[], object], items: int, *, repeat: int = 5, min_time
         spent += elapsed
         runs += 1
     return items / best
+
+
+def timed(work: Callable[[], Any], repeat: int = 3) -> float:
+    """Best wall seconds of ``repeat`` runs of ``work`` (a collection before each, so no run pays for
+    the garbage of the one before)."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def traced_peak(work: Callable[[], Any]) -> int:
+    """Peak bytes Python allocated while ``work`` ran (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def median(values: list[float]) -> float:

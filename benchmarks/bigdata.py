@@ -12,39 +12,16 @@ Everything runs on the embedded server (``Client.local``) in a temporary directo
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import tempodb
+from benchmarks._common import timed, traced_peak
 
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
-
-
-def timed(work: Callable[[], Any], repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def traced_peak(work: Callable[[], Any]) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def fill(client: tempodb.Client, key: str, n: int, step: timedelta = timedelta(seconds=1)) -> datetime:

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 import tempodb
-from benchmarks.bigdata import T0, timed, traced_peak
+from benchmarks._common import timed, traced_peak
+from benchmarks.bigdata import T0
 
 SERIES = 100
 BATCH = 5_000

@@ -22,12 +22,11 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import tempodb.aio
-from benchmarks._common import T0, T0_MS, Row, points
+from benchmarks._common import T0, T0_MS, Row, points, timed
 from tempodb._wire.http import Request
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import SeriesFilter
@@ -43,15 +42,6 @@ SERVER_BATCH = 500
 def _data(n: int) -> list[tuple[int, int | float]]:
     # Half integers, half floats: both value columns are exercised, as real series mix them.
     return [(T0_MS + i * 1000, i if i % 2 else i * 0.5) for i in range(n)]
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        begin = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - begin)
-    return min(times)
 
 
 def _store_write(store: Store, database: str, data: list[tuple[int, int | float]]) -> None:
@@ -163,12 +153,12 @@ def run(n: int, server_total: int, repeat: int = 3) -> list[Row]:
 
             pg, lite = open_store(url), open_store(sqlite_path)
             try:
-                pg_write = _best(lambda: _store_write(pg, "bench", data), repeat)
-                lite_write = _best(lambda: _store_write(lite, "bench", data), repeat)
+                pg_write = timed(lambda: _store_write(pg, "bench", data), repeat)
+                lite_write = timed(lambda: _store_write(lite, "bench", data), repeat)
                 _raw_tables(url)
                 series = iter(range(1, 1000))
-                copy = _best(lambda: _raw_copy(url, data, next(series)), repeat)
-                many = _best(lambda: _raw_executemany(url, data, next(series)), repeat)
+                copy = timed(lambda: _raw_copy(url, data, next(series)), repeat)
+                many = timed(lambda: _raw_executemany(url, data, next(series)), repeat)
                 rows += [
                     Row("postgres", "store write, PostgreSQL", n / pg_write, "points/s", lite_write / pg_write, "SQLite store write"),
                     Row("postgres", "store write vs raw COPY", n / pg_write, "points/s", copy / pg_write, "raw COPY"),
@@ -180,9 +170,9 @@ def run(n: int, server_total: int, repeat: int = 3) -> list[Row]:
                 pg_series = pg.find_series("bench", SeriesFilter())[0].id
                 lite_series = lite.find_series("bench", SeriesFilter())[0].id
                 end = T0_MS + n * 1000
-                pg_read = _best(lambda: pg.read_points("bench", pg_series, T0_MS, end), repeat)
-                lite_read = _best(lambda: lite.read_points("bench", lite_series, T0_MS, end), repeat)
-                raw_read = _best(lambda: _raw_select(url, 1, n), repeat)
+                pg_read = timed(lambda: pg.read_points("bench", pg_series, T0_MS, end), repeat)
+                lite_read = timed(lambda: lite.read_points("bench", lite_series, T0_MS, end), repeat)
+                raw_read = timed(lambda: _raw_select(url, 1, n), repeat)
                 rows += [
                     Row("postgres", "store read, PostgreSQL", n / pg_read, "points/s", lite_read / pg_read, "SQLite store read"),
                     Row("postgres", "store read vs raw SELECT", n / pg_read, "points/s", raw_read / pg_read, "raw range SELECT"),

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gc
 import json
 import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
-from typing import Any
 
+from benchmarks._common import timed
 from tempodb._wire.http import Request, Response
 from tempodb._wire.keys import SeriesRef
 from tempodb.server import open_engine
@@ -33,16 +31,6 @@ from tempodb.server.storage import PointBatch
 T0_MS = 1_325_376_000_000  # 2012-01-01T00:00:00Z
 _AUTH = {"Authorization": "Basic " + base64.b64encode(b"key:secret").decode()}
 _BATCH = 10_000
-
-
-def _best(work: Callable[[], Any], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        work()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _iso(ms: int) -> str:
@@ -112,7 +100,7 @@ def bench_rollups(directory: str, n: int, repeat: int) -> None:
         }
         get(cases["summary"])  # the first read of a series may build what later reads use
         for name, query in cases.items():
-            seconds = _best(lambda q=query: get(q), repeat)
+            seconds = timed(lambda q=query: get(q), repeat)
             print(f"rollup   {name:<30} {seconds * 1000:>10,.1f} ms  over {n:,} points ({n / seconds:,.0f} points/s)")
     finally:
         engine.close()

@@ -3,26 +3,15 @@
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
 import tempodb
+from benchmarks._common import traced_peak
 
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
 N = 200_000
-
-
-def peak(work: Callable[[], Any]) -> int:
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.slow  # ~6 s: 200k points written, then read twice under tracemalloc
@@ -42,5 +31,5 @@ def test_streaming_peak_is_far_below_the_one_shot_read() -> None:
                 count += 1
             assert count == N
 
-        whole, stream = peak(one_shot), peak(streamed)
+        whole, stream = traced_peak(one_shot), traced_peak(streamed)
         assert stream * 8 < whole, (stream, whole)
