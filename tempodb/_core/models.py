@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 
-class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}):
+# gc=False: a point holds a time and a number, which cannot form a reference cycle, so the
+# garbage collector need not track it: 16 bytes less per point and a third less time to build one.
+class DataPoint(msgspec.Struct, rename={"ts": "t", "value": "v"}, gc=False):
     """One timestamp/value pair.  ``ts`` may be naive (UTC) or a ``date`` when writing.
 
     Constructing one checks nothing (a read of a million points builds a million of them); a write
