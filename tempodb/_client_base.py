@@ -16,8 +16,8 @@ from tempodb._core.retry import RetryPolicy
 from tempodb._core.session import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_DEADLINE,
-    DEFAULT_GZIP_THRESHOLD,
     DEFAULT_MAX_RESPONSE_BYTES,
+    GzipThreshold,
     base_url,
     make_session,
 )
@@ -48,7 +48,7 @@ class BaseClient(Generic[TransportT]):
         verify: Verify = True,
         transport: TransportT | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+        gzip_threshold: GzipThreshold = "auto",
         deadline: float | None = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:

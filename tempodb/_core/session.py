@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import gzip
+import ipaddress
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -20,12 +22,26 @@ from tempodb._version import __version__
 from tempodb._wire.http import Request, Response, header
 from tempodb._wire.idempotency import KEY_HEADER, honours_keys
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_DEADLINE", "DEFAULT_GZIP_THRESHOLD", "DEFAULT_MAX_RESPONSE_BYTES", "Session", "base_url", "call", "make_session"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_GZIP_THRESHOLD",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "GzipThreshold",
+    "Session",
+    "base_url",
+    "call",
+    "gzip_threshold_for",
+    "make_session",
+]
 
 log = logging.getLogger("tempodb")
 
 DEFAULT_CHUNK_SIZE = 10_000
 DEFAULT_GZIP_THRESHOLD = 64 * 1024
+#: A body size from which requests are gzipped, None for never, or "auto": ``DEFAULT_GZIP_THRESHOLD``
+#: for a remote server and never for one on this machine (see ``gzip_threshold_for``).
+GzipThreshold = int | Literal["auto"] | None
 #: How long one call may take in all, retries and their waits included (seconds).
 DEFAULT_DEADLINE = 300.0
 #: The largest response a transport reads, decompressed: a small gzip answer must not grow into
@@ -40,6 +56,25 @@ def base_url(host: str, port: int, secure: bool) -> str:
     default = 443 if secure else 80
     netloc = host if port == default else f"{host}:{port}"
     return f"{scheme}://{netloc}"
+
+
+def gzip_threshold_for(url: str, threshold: GzipThreshold) -> int | None:
+    """The body size from which requests to ``url`` are gzipped (None: never).
+
+    ``"auto"`` compresses for a remote server only: to a loopback address the bytes never cross a
+    network, so compressing costs CPU on both ends and saves nothing (a 200k-point ``write_key`` to
+    ``tempodb serve`` on 127.0.0.1 ran 26% faster uncompressed, the server spending a fifth less CPU).
+    """
+    if threshold != "auto":
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0):
+            raise InvalidInputError(f"gzip_threshold must be a byte count, None or 'auto', not {threshold!r}")
+        return threshold
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host.lower() == "localhost" or host.lower().endswith(".localhost")
+    return None if loopback else DEFAULT_GZIP_THRESHOLD
 
 
 def random_key() -> str:
@@ -80,7 +115,7 @@ class Session:
         *,
         retry: RetryPolicy,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+        gzip_threshold: GzipThreshold = "auto",
         deadline: float | None = None,
         new_key: Callable[[], str] = random_key,
     ) -> None:
@@ -99,7 +134,7 @@ class Session:
             "prefix": url.rstrip("/") + "/v1",
             "retry": retry,
             "chunk_size": chunk_size,
-            "gzip_threshold": gzip_threshold,
+            "gzip_threshold": gzip_threshold_for(url, gzip_threshold),
             "deadline": None if deadline is None else float(deadline),
             "_headers": headers,
             "new_key": new_key,
@@ -226,7 +261,7 @@ def make_session(
     *,
     retry: RetryPolicy | bool,
     chunk_size: int,
-    gzip_threshold: int | None,
+    gzip_threshold: GzipThreshold,
     clock: Callable[[], float],
     deadline: float | None = None,
 ) -> Session:

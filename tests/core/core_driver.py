@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tempodb._core.effects import Effect, Send, Sleep
 from tempodb._core.retry import RetryPolicy
-from tempodb._core.session import DEFAULT_GZIP_THRESHOLD, Session, make_session
+from tempodb._core.session import DEFAULT_GZIP_THRESHOLD, GzipThreshold, Session, make_session
 from tempodb._wire.http import Request, Response, header
 from tempodb._wire.idempotency import RETENTION_HEADER
 
@@ -42,7 +42,7 @@ def make(
     *,
     retry: RetryPolicy | bool | None = None,
     chunk_size: int = 10_000,
-    gzip_threshold: int | None = DEFAULT_GZIP_THRESHOLD,
+    gzip_threshold: GzipThreshold = DEFAULT_GZIP_THRESHOLD,
     clock: Callable[[], float] = lambda: 0.0,
     url: str = URL,
 ) -> Session:

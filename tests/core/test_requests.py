@@ -17,7 +17,7 @@ from tempodb._core import ops
 from tempodb._core.errors import InvalidInputError
 from tempodb._core.models import DataPoint, Series
 from tempodb._core.query import Filter
-from tempodb._core.session import Session, base_url
+from tempodb._core.session import DEFAULT_GZIP_THRESHOLD, Session, base_url, gzip_threshold_for
 from tempodb._version import __version__
 from tempodb._wire.http import Request
 from tempodb._wire.intervals import Function, Interval, Unit
@@ -317,6 +317,34 @@ def test_small_bodies_and_disabled_gzip_stay_plain() -> None:
     never = one_request(ops.write_points(make(gzip_threshold=None), SeriesRef("key", "k"), points))
     assert "Content-Encoding" not in never.headers
     assert len(json.loads(never.body)) == 500
+
+
+@pytest.mark.parametrize(
+    ("url", "threshold"),
+    [
+        ("https://api.tempo-db.com", DEFAULT_GZIP_THRESHOLD),
+        ("http://10.0.0.7:4242", DEFAULT_GZIP_THRESHOLD),
+        ("http://127.0.0.1:4242", None),
+        ("http://127.8.9.10", None),
+        ("http://[::1]:4242", None),
+        ("http://localhost:4242", None),
+        ("http://LocalHost", None),
+        ("http://db.localhost", None),
+        ("http://localhost.example.com", DEFAULT_GZIP_THRESHOLD),
+    ],
+)
+def test_auto_gzip_compresses_for_remote_servers_only(url: str, threshold: int | None) -> None:
+    big = [DataPoint(datetime(2012, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=i), i * 0.5) for i in range(5000)]
+    request = one_request(ops.write_points(make(gzip_threshold="auto", url=url), SeriesRef("key", "k"), big))
+    assert ("Content-Encoding" in request.headers) == (threshold is not None)
+    assert gzip_threshold_for(url, "auto") == threshold
+    assert gzip_threshold_for(url, 1) == 1 and gzip_threshold_for(url, None) is None
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "always"])
+def test_a_gzip_threshold_that_is_not_a_size_is_refused(bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="gzip_threshold must be a byte count, None or 'auto'"):
+        make(gzip_threshold=bad)
 
 
 @pytest.mark.parametrize(
