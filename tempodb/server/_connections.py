@@ -15,6 +15,7 @@ import asyncio
 import logging
 import resource
 import time
+from collections.abc import Mapping
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -29,10 +30,16 @@ _SPARE_FILES = 64  # descriptors kept free for the database, logs, the listening
 log = logging.getLogger("tempodb.server")
 
 _FULL_TEXT = b"the server has as many connections open as it may; retry in a moment"
-_FULL = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
-    b"Connection: close\r\nContent-Length: " + str(len(_FULL_TEXT)).encode() + b"\r\n\r\n" + _FULL_TEXT
-)
+
+
+def _full_answer(headers: Mapping[str, str]) -> bytes:
+    """The whole 503 a connection past the cap gets, written before anything is read from it."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1")
+    return (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
+        + lines
+        + b"Connection: close\r\nContent-Length: " + str(len(_FULL_TEXT)).encode() + b"\r\n\r\n" + _FULL_TEXT
+    )
 
 
 def default_max_connections() -> int:
@@ -103,12 +110,16 @@ def quiet_accept_errors() -> None:
 _full = OnceInAWhile()
 
 
-def protocol_class(*, header_timeout: float, max_connections: int) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with a deadline on request heads and a cap on open connections."""
+def protocol_class(
+    *, header_timeout: float, max_connections: int, headers: Mapping[str, str] | None = None
+) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with a deadline on request heads and a cap on open connections;
+    ``headers`` go on the 503 that turns a connection away (what every answer of the server says)."""
     if not header_timeout > 0:
         raise ValueError("header_timeout must be > 0")
     if max_connections < 1:
         raise ValueError("max_connections must be >= 1")
+    full = _full_answer(headers or {})
 
     class Guarded(H11Protocol):
         _head_timer: asyncio.TimerHandle | None = None
@@ -120,7 +131,7 @@ def protocol_class(*, header_timeout: float, max_connections: int) -> type[H11Pr
                 if allowed:
                     more = f" ({held} more since the last report)" if held else ""
                     log.warning("%d connections open: turning new ones away with 503%s", max_connections, more)
-                transport.write(_FULL)
+                transport.write(full)
                 transport.close()
                 return
             self._arm()

@@ -168,7 +168,7 @@ class TempoDBApp:
         async def respond(response: Response) -> None:
             nonlocal started
             started = True
-            await _send_response(send, response, self._limiter)
+            await _send_response(send, self.engine.advertise(response), self._limiter)
 
         try:
             await self._serve(scope, receive, respond)

@@ -88,8 +88,18 @@ class Engine:
         whose blocks are produced as they are iterated (and may then raise: the caller aborts the
         response); otherwise every body is whole.
         """
-        response = answer(request, self._dispatch, stream=stream)
+        return self.advertise(answer(request, self._dispatch, stream=stream))
+
+    def advertise(self, response: Response) -> Response:
+        """``response`` carrying the ``Idempotency-Key`` support header when keys are honoured: every
+        answer says so, the ASGI front's own refusals (413, 408, 503) included."""
         return response if self._keeper is None else self._keeper.advertise(response)
+
+    @property
+    def advertised_headers(self) -> dict[str, str]:
+        """The headers :meth:`advertise` adds (none when keys are off), for answers made below HTTP
+        handling, such as the 503 to a connection past ``--max-connections``."""
+        return {} if self._keeper is None else dict(self._keeper.headers)
 
     def admit(self, request: Request) -> Response | None:
         """The refusal of a request on its head alone (404, 405, 401, 403), or None when it may go on.
@@ -106,7 +116,7 @@ class Engine:
             refusal = text_response(400, str(exc))
         else:
             return None
-        return refusal if self._keeper is None else self._keeper.advertise(refusal)
+        return self.advertise(refusal)
 
     def _admitted(self, request: Request) -> tuple[Route, Endpoint, str, str]:
         """The route, endpoint, database and query text of a request, or the Failure that refuses it."""

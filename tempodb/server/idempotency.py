@@ -64,14 +64,15 @@ class Keeper:
         self._store = store
         self._retention_ms = int(retention * 1000)
         self._clock = clock
-        self._advertised = str(max(1, int(retention)))
+        #: What every answer carries to say keys are honoured, and for how long.
+        self.headers = {RETENTION_HEADER: str(max(1, int(retention)))}
         self._lock = threading.Lock()
         self._in_flight: set[tuple[str, str]] = set()
         self._swept_ms = 0
 
     def advertise(self, response: Response) -> Response:
         """``response`` saying that keys are honoured, and for how long (every answer carries it)."""
-        return msgspec.structs.replace(response, headers={**response.headers, RETENTION_HEADER: self._advertised})
+        return msgspec.structs.replace(response, headers={**response.headers, **self.headers})
 
     def handle(self, request: Request, database: str, respond: Callable[[Pending | None], Response]) -> Response:
         """Answer a request of a call that must not run twice: ``respond(pending)`` runs it, and its

@@ -377,6 +377,7 @@ def _uvicorn_config(app: TempoDBApp, args: argparse.Namespace) -> uvicorn.Config
         http=protocol_class(
             header_timeout=args.header_timeout,
             max_connections=args.max_connections if args.max_connections is not None else default_max_connections(),
+            headers=app.engine.advertised_headers,
         ),
         timeout_keep_alive=args.keep_alive_timeout,
     )

@@ -36,6 +36,9 @@ class Recorder:
     def admit(self, request: Request) -> Response | None:
         return None
 
+    def advertise(self, response: Response) -> Response:
+        return response
+
     def handle(self, request: Request, *, stream: bool = False) -> Response:
         if self.fail:
             raise RuntimeError("engine bug")

@@ -36,6 +36,9 @@ class Streamer:
     def admit(self, request: Request) -> Response | None:
         return None  # every request is admitted: these tests are about the answer
 
+    def advertise(self, response: Response) -> Response:
+        return response
+
     def handle(self, request: Request, *, stream: bool = False) -> Response:
         self.asked_to_stream.append(stream)
         return StreamedResponse(200, {"Content-Type": "application/json"}, blocks=self.produce())

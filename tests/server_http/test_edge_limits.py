@@ -19,12 +19,14 @@ from pathlib import Path
 import pytest
 
 import tempodb
+from tempodb._wire.idempotency import RETENTION_HEADER
 from tempodb.server.handlers.multi import MAX_ITEMS, MAX_REFUSED
 from tempodb.testing import ServerInfo, ServerProcess, run_server
 
 KEY, SECRET = "edge-key", "edge-secret"
 T0 = datetime(2012, 1, 1, tzinfo=timezone.utc)
 T1 = datetime(2012, 1, 2, tzinfo=timezone.utc)
+ADVERTISED = RETENTION_HEADER.lower()
 AUTH = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
 LIMITS = [
     "--max-body-bytes", "100000",
@@ -116,6 +118,16 @@ def test_a_slow_body_gets_408_and_the_connection_is_closed(server: ServerProcess
         assert 0.8 < time.monotonic() - started < 3
         assert b"did not arrive within 1 s" in body
         assert headers.get("connection") == "close"
+        assert headers.get(ADVERTISED) == "86400"  # the front's own answers say keys are honoured too
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_sent_and_says_keys_are_honoured(server: ServerProcess) -> None:
+    with connect(server) as sock:
+        sock.sendall(head("POST", "/v1/multi/", {"Host": "h", "Authorization": AUTH, "Content-Length": "100001"}))
+        status, headers, body = read_answer(sock)
+    assert status == 413, body
+    # A client retrying an increment after this answer need not ask whether keys are honoured.
+    assert headers.get(ADVERTISED) == "86400"
 
 
 def test_bodies_held_at_once_are_capped_with_503(server: ServerProcess) -> None:
@@ -129,6 +141,7 @@ def test_bodies_held_at_once_are_capped_with_503(server: ServerProcess) -> None:
             status, headers, body = read_answer(third)
         assert status == 503, body
         assert headers.get("retry-after") == "1"
+        assert headers.get(ADVERTISED) == "86400"
         for sock in holders:
             assert read_answer(sock)[0] == 408
     # Once they are gone, the budget is whole again.
@@ -178,9 +191,10 @@ def test_connections_past_the_cap_get_503(server: ServerProcess) -> None:
         socks = [stack.enter_context(connect(server)) for _ in range(40)]
         time.sleep(0.2)
         extra = stack.enter_context(connect(server))
-        status, _, body = read_answer(extra)
+        status, headers, body = read_answer(extra)
         assert status == 503
         assert b"connections" in body
+        assert headers.get(ADVERTISED) == "86400"
         del socks
     time.sleep(0.3)
     with client(server) as c:
