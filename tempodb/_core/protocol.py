@@ -115,6 +115,28 @@ def _aware(ts: object, where: str, zone: tzinfo = UTC) -> datetime:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
+def _all_plain(points: list[DataPoint]) -> bool:
+    """Whether every point is the common case that needs no change and no message: an exact
+    DataPoint, a UTC datetime in whole milliseconds, an int or a finite float.
+
+    One expression per point and no index: a write's client-side cost is mostly this loop, and
+    this form is a fifth faster than the general one in ``check_points`` (benchmarks/codec.py)."""
+    point_type, stamp_type, utc, real, whole = DataPoint, datetime, UTC, float, int
+    for point in points:
+        if type(point) is not point_type:
+            return False
+        ts, value = point.ts, point.value
+        if not (
+            type(ts) is stamp_type
+            and ts.tzinfo is utc
+            and not ts.microsecond % 1000
+            # v - v is 0.0 for a finite float and NaN (true) for NaN and the infinities
+            and ((type(value) is real and not value - value) or type(value) is whole)
+        ):
+            return False
+    return True
+
+
 def check_points(data: Iterable[DataPoint], *, merge_same_millisecond: bool = True) -> list[DataPoint]:
     """Validated points, naive timestamps made UTC (copies; the caller's objects are untouched).
 
@@ -123,14 +145,18 @@ def check_points(data: Iterable[DataPoint], *, merge_same_millisecond: bool = Tr
     distinct points that the server's millisecond resolution would make one are refused.
     """
     points = data if isinstance(data, list) else list(data)
+    return points if _all_plain(points) else _check_each(points, merge_same_millisecond)
+
+
+def _check_each(points: list[DataPoint], merge_same_millisecond: bool) -> list[DataPoint]:
+    """``check_points`` point by point: what needs a change gets one, what is wrong a message."""
     out: list[DataPoint] | None = None
     sub_ms = False
     isfinite = math.isfinite
     utc = UTC
     for index, point in enumerate(points):
-        # Fast path for the common case (an exact DataPoint, aware datetime, finite int or
-        # float): no calls and no error-message formatting per point, which was most of a
-        # large write's client-side cost (benchmarks/codec.py).
+        # A point that needs no change (any zone, away from the calendar's ends) passes without a
+        # call or a message; the rest are converted or refused below.
         if type(point) is DataPoint:
             ts = point.ts
             value = point.value
