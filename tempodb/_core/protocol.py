@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from tempodb._core.column_points import column_points
 from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import (
     AwareDatetime,
@@ -30,8 +31,9 @@ from tempodb._core.models import (
 )
 from tempodb._core.query import Filter
 from tempodb._core.session import Session
+from tempodb._wire.columns import ColumnsResponse
 from tempodb._wire.endpoints import Answer, Endpoint, find
-from tempodb._wire.http import Request
+from tempodb._wire.http import Request, Response
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
@@ -67,6 +69,7 @@ __all__ = [
     "check_bulk",
     "check_multi",
     "check_points",
+    "parse_answer",
     "parse_dataset",
     "parse_datasets",
     "parse_delete_summary",
@@ -546,6 +549,27 @@ def parse_multistatus(body: bytes) -> list[PointStatus]:
 
 def _empty(body: bytes) -> None:
     return None
+
+
+def _columns_answer(answer: Answer, response: ColumnsResponse) -> DataSet | list[DataSet]:
+    """Data sets from an in-process answer's columns: each one's head parsed as its JSON would be,
+    its points made from the columns (``column_points``), no JSON rendered or parsed for them."""
+    if response.many != (answer is Answer.DATASETS):
+        raise ResponseError(f"the in-process transport answered {'a list of data sets' if response.many else 'one data set'} to a {answer.value} read")
+    sets = []
+    for data in response.datasets:
+        found = parse_dataset(data.head)
+        found.data = column_points(data)
+        sets.append(found)
+    return sets if response.many else sets[0]
+
+
+def parse_answer(answer: Answer, response: Response) -> Any:
+    """The model a 2xx ``response`` carries for an endpoint that answers ``answer``: from its
+    columns when an in-process transport sent them (``tempodb._wire.columns``), else its body."""
+    if isinstance(response, ColumnsResponse) and answer in (Answer.DATASET, Answer.DATASETS):
+        return _columns_answer(answer, response)
+    return PARSERS[answer](response.body)
 
 
 #: The parser of each answer of the endpoint table (a 207's statuses are read by the write loop).
