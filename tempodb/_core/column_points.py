@@ -26,7 +26,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # 2**32 s of 1970 (1834 to 2106) a double holds every millisecond to under half a microsecond,
 # so the rounding lands on the exact millisecond (tests/client/test_column_points.py checks the
 # law); outside it, the exact but slower timedelta arithmetic.
-_FLOAT_EXACT_MS = 2**32 * 1000
+_FLOAT_EXACT_S = float(2**32)
 _NAN = math.nan
 
 
@@ -35,8 +35,9 @@ def datetimes(stamps: Sequence[int], offset: int = 0) -> list[datetime]:
     as msgspec reads ``Z`` and ``±HH:MM`` from JSON."""
     if not stamps:
         return []
-    if min(stamps) > -_FLOAT_EXACT_MS and max(stamps) < _FLOAT_EXACT_MS:
-        found: list[datetime] = msgspec.convert(list(map((1000).__rtruediv__, stamps)), list[datetime], strict=False)
+    seconds = [ms / 1000 for ms in stamps]
+    if min(seconds) > -_FLOAT_EXACT_S and max(seconds) < _FLOAT_EXACT_S:
+        found: list[datetime] = msgspec.convert(seconds, list[datetime], strict=False)
     else:
         found = [_EPOCH + timedelta(milliseconds=ms) for ms in stamps]
     if offset == 0:

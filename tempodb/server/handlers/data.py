@@ -100,12 +100,11 @@ def _dataset(
                 fresh_v = list(map(_SECOND, rows))
                 del rows  # the row tuples: gone before the JSON is built
                 folder.feed(fresh_t, fresh_v)
+                if interval is None:
+                    yield fresh_t, fresh_v
+                    continue
                 stamps += fresh_t
                 values += fresh_v
-                if interval is None:
-                    yield stamps, values
-                    stamps, values = [], []
-                    continue
                 # Fold every bucket but the last, which may go on in the next chunk.
                 split = bisect_left(stamps, bucket_bounds(stamps[-1], interval, zone)[0])
                 if split:
