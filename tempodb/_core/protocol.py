@@ -33,7 +33,7 @@ from tempodb._core.query import Filter
 from tempodb._core.session import Session
 from tempodb._wire.columns import ColumnsResponse
 from tempodb._wire.endpoints import Answer, Endpoint, find
-from tempodb._wire.http import Request, Response
+from tempodb._wire.http import ChunkedResponse, Request, Response
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
@@ -71,6 +71,7 @@ __all__ = [
     "check_points",
     "parse_answer",
     "parse_dataset",
+    "parse_dataset_pieces",
     "parse_datasets",
     "parse_delete_summary",
     "parse_multistatus",
@@ -564,11 +565,76 @@ def _columns_answer(answer: Answer, response: ColumnsResponse) -> DataSet | list
     return sets if response.many else sets[0]
 
 
+_DATA_OPEN = b'"data":['
+_POINT_GAP = b"},{"
+_HEAD_PIECES = 4  # pieces that may pass before the data array opens and a point ends: else read whole
+_FAST_POINTS, _LOOSE_POINTS = _decoder(list[DataPoint]), _decoder(list[dict[str, Any]])
+
+
+def _piece_points(piece: bytes) -> list[DataPoint]:
+    """The points of ``piece``, whole point objects separated by commas, read as ``parse_dataset``
+    reads them (the typed fast path, else the lenient one)."""
+    array = b"[" + piece + b"]"
+    try:
+        return _FAST_POINTS.decode(array)  # type: ignore[no-any-return]
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise ResponseError(f"the server's data set response could not be read: {exc}") from None
+    return [_loose_point(raw) for raw in _strict(array, _LOOSE_POINTS, "data set")]
+
+
+def parse_dataset_pieces(pieces: list[bytes]) -> DataSet:
+    """:func:`parse_dataset` of the body ``b"".join(pieces)``, emptying ``pieces`` as it goes: the
+    points are read a piece at a time, so the body is never held whole next to its models.
+
+    The data array is cut after whole points (at ``},{``); the rest of the data set (series, start,
+    end, rollup, summary) is the body with an empty data array, read by :func:`parse_dataset`.  A
+    body of another layout (the first few pieces neither open the data array and end a point in it,
+    nor close it) is read whole by :func:`parse_dataset`.
+    """
+    first, following, opening = b"", 0, -1
+    while following < min(len(pieces), _HEAD_PIECES):
+        first += pieces[following]  # the head may come alone (a server sends it as soon as it has it)
+        pieces[following] = b""
+        following += 1
+        opening = first.find(_DATA_OPEN)
+        if opening >= 0 and (first.find(_POINT_GAP, opening) >= 0 or first.find(b"]", opening) >= 0):
+            break
+    else:
+        body = first + b"".join(pieces[following:])
+        pieces.clear()
+        return parse_dataset(body)
+    head, buffer = first[: opening + len(_DATA_OPEN)], first[opening + len(_DATA_OPEN) :]
+    del first
+    points: list[DataPoint] = []
+    while (closing := buffer.find(b"]")) < 0:
+        gap = buffer.rfind(_POINT_GAP)
+        if gap >= 0:
+            points += _piece_points(buffer[: gap + 1])
+            buffer = buffer[gap + 2 :]
+        if following == len(pieces):
+            raise ResponseError("the server's data set response could not be read: it ends inside its data array")
+        buffer += pieces[following]
+        pieces[following] = b""  # parsed pieces are freed as the points are made
+        following += 1
+    if buffer[:closing].strip():
+        points += _piece_points(buffer[:closing])
+    rest = b"".join(pieces[following:])
+    pieces.clear()
+    found = parse_dataset(head + buffer[closing:] + rest)
+    found.data = points
+    return found
+
+
 def parse_answer(answer: Answer, response: Response) -> Any:
     """The model a 2xx ``response`` carries for an endpoint that answers ``answer``: from its
-    columns when an in-process transport sent them (``tempodb._wire.columns``), else its body."""
+    columns when an in-process transport sent them (``tempodb._wire.columns``), piece by piece
+    when a transport kept its body in pieces (``ChunkedResponse``), else from its body."""
     if isinstance(response, ColumnsResponse) and answer in (Answer.DATASET, Answer.DATASETS):
         return _columns_answer(answer, response)
+    if isinstance(response, ChunkedResponse) and answer is Answer.DATASET:
+        return parse_dataset_pieces(response.take())
     return PARSERS[answer](response.body)
 
 
