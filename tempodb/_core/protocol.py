@@ -571,10 +571,10 @@ _HEAD_PIECES = 4  # pieces that may pass before the data array opens and a point
 _FAST_POINTS, _LOOSE_POINTS = _decoder(list[DataPoint]), _decoder(list[dict[str, Any]])
 
 
-def _piece_points(piece: bytes) -> list[DataPoint]:
-    """The points of ``piece``, whole point objects separated by commas, read as ``parse_dataset``
-    reads them (the typed fast path, else the lenient one)."""
-    array = b"[" + piece + b"]"
+def _piece_points(*parts: bytes | memoryview) -> list[DataPoint]:
+    """The points of the joined ``parts``, whole point objects separated by commas, read as
+    ``parse_dataset`` reads them (the typed fast path, else the lenient one)."""
+    array = b"".join((b"[", *parts, b"]"))  # the one copy of the piece's bytes
     try:
         return _FAST_POINTS.decode(array)  # type: ignore[no-any-return]
     except msgspec.ValidationError:
@@ -588,10 +588,11 @@ def parse_dataset_pieces(pieces: list[bytes]) -> DataSet:
     """:func:`parse_dataset` of the body ``b"".join(pieces)``, emptying ``pieces`` as it goes: the
     points are read a piece at a time, so the body is never held whole next to its models.
 
-    The data array is cut after whole points (at ``},{``); the rest of the data set (series, start,
-    end, rollup, summary) is the body with an empty data array, read by :func:`parse_dataset`.  A
-    body of another layout (the first few pieces neither open the data array and end a point in it,
-    nor close it) is read whole by :func:`parse_dataset`.
+    The data array is cut after the last whole point of each piece (at ``},{``; what follows is
+    carried into the next piece); the rest of the data set (series, start, end, rollup, summary)
+    is the body with an empty data array, read by :func:`parse_dataset`.  A body of another layout
+    (the first few pieces neither open the data array and end a point in it, nor close it) is read
+    whole by :func:`parse_dataset`.
     """
     first, following, opening = b"", 0, -1
     while following < min(len(pieces), _HEAD_PIECES):
@@ -605,24 +606,27 @@ def parse_dataset_pieces(pieces: list[bytes]) -> DataSet:
         body = first + b"".join(pieces[following:])
         pieces.clear()
         return parse_dataset(body)
-    head, buffer = first[: opening + len(_DATA_OPEN)], first[opening + len(_DATA_OPEN) :]
+    head, piece = first[: opening + len(_DATA_OPEN)], first[opening + len(_DATA_OPEN) :]
     del first
     points: list[DataPoint] = []
-    while (closing := buffer.find(b"]")) < 0:
-        gap = buffer.rfind(_POINT_GAP)
+    carry = b""  # the start of a point cut by the end of the previous piece
+    while (closing := piece.find(b"]")) < 0:
+        gap = piece.rfind(_POINT_GAP)
         if gap >= 0:
-            points += _piece_points(buffer[: gap + 1])
-            buffer = buffer[gap + 2 :]
+            points += _piece_points(carry, memoryview(piece)[: gap + 1])
+            carry = piece[gap + 2 :]
+        else:
+            carry += piece
         if following == len(pieces):
             raise ResponseError("the server's data set response could not be read: it ends inside its data array")
-        buffer += pieces[following]
+        piece = pieces[following]
         pieces[following] = b""  # parsed pieces are freed as the points are made
         following += 1
-    if buffer[:closing].strip():
-        points += _piece_points(buffer[:closing])
+    if carry or piece[:closing].strip():
+        points += _piece_points(carry, memoryview(piece)[:closing])
     rest = b"".join(pieces[following:])
     pieces.clear()
-    found = parse_dataset(head + buffer[closing:] + rest)
+    found = parse_dataset(head + piece[closing:] + rest)
     found.data = points
     return found
 

@@ -4,6 +4,7 @@ timestamp forms, ``null`` values, and broken bodies (a ResponseError either way)
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import datetime, timedelta, timezone
@@ -55,7 +56,7 @@ def body_of(points: list[dict[str, Any]], spaced: bool) -> bytes:
 
 def cut(body: bytes, at: list[int]) -> list[bytes]:
     edges = [0, *sorted({min(a, len(body)) for a in at}), len(body)]
-    return [body[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    return [body[a:b] for a, b in itertools.pairwise(edges)]
 
 
 def outcome(read: Any) -> Any:
