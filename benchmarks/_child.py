@@ -1,7 +1,9 @@
 """One end-to-end scenario in a process of its own, so its peak RSS is its own.
 
-``python -m benchmarks._child SCENARIO N DB [HOST:PORT] [--repeat R]`` prints one JSON line:
-seconds of the fastest repeat, resident memory just before the timed work, and the peak during it.
+``python -m benchmarks._child SCENARIO N DB [HOST:PORT] [--repeat R] [--traced]`` prints one JSON
+line: seconds of the fastest repeat, resident memory just before the timed work, and the peak
+during it; with ``--traced`` (client reads) also the peak and retained bytes of one more read
+under tracemalloc.
 Scenarios: ``{local,http,sqlite}-{write,read}``.  Writes go to fresh series each repeat (so every
 repeat inserts, never overwrites); reads read series 0, written by the matching write scenario.
 """
@@ -9,11 +11,13 @@ repeat inserts, never overwrites); reads read series 0, written by the matching 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
 import sqlite3
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -110,9 +114,30 @@ def prepare(scenario: str, n: int, db: str, address: str | None) -> Callable[[in
         return client_write
 
     def client_read(repeat: int) -> int:
-        return len(client.read_key("bench-0", T0, end, interval="raw").data)
+        found = client.read_key("bench-0", T0, end, interval="raw")
+        if repeat == TRACED:
+            held.append(found)  # the traced run keeps its models: what they hold is what a read retains
+        return len(found.data)
 
+    held: list[object] = []
     return client_read
+
+
+#: The repeat number of the run made under tracemalloc, after the timed ones (client reads only).
+TRACED = -1
+
+
+def traced(work: Callable[[int], int]) -> tuple[int, int]:
+    """(peak, retained) bytes Python allocated for one more run of ``work``: the peak while it ran
+    (for a read: the response body and every intermediate included) and what is still held after."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        work(TRACED)
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, retained
 
 
 def main() -> None:
@@ -122,6 +147,7 @@ def main() -> None:
     parser.add_argument("db")
     parser.add_argument("address", nargs="?")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--traced", action="store_true", help="then one more run under tracemalloc (client reads)")
     args = parser.parse_args()
     work = prepare(args.scenario, args.n, args.db, args.address)
     before = rss_now()
@@ -133,7 +159,10 @@ def main() -> None:
         best = min(best, time.perf_counter() - begin)
         if handled != args.n:
             raise SystemExit(f"{args.scenario}: handled {handled} points, expected {args.n}")
-    print(json.dumps({"seconds": best, "rss_before": before, "peak_rss": peak_rss(), "peak_reset": reset}))
+    result = {"seconds": best, "rss_before": before, "peak_rss": peak_rss(), "peak_reset": reset}
+    if args.traced:
+        result["traced_peak"], result["traced_retained"] = traced(work)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from tempodb._core.models import (
     SingleValue,
 )
 from tempodb._core.protocol import (
-    PARSERS,
     Items,
     MultiItem,
     build,
@@ -43,6 +42,7 @@ from tempodb._core.protocol import (
     check_bulk,
     check_multi,
     check_points,
+    parse_answer,
     parse_multistatus,
 )
 from tempodb._core.query import Filter
@@ -63,7 +63,7 @@ def _perform(session: Session, name: str, request: Request) -> Operation[Any]:
     """Send the request of the endpoint ``name``, resent as its table entry allows; its parsed answer."""
     endpoint = find(name)
     response = yield from call(session, request, repeatable=endpoint.repeatable)
-    return PARSERS[endpoint.answer](response.body)
+    return parse_answer(endpoint.answer, response)
 
 
 # --- series ------------------------------------------------------------------------------------

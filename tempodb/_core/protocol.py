@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from tempodb._core.column_points import column_points
 from tempodb._core.errors import InvalidInputError, ResponseError
 from tempodb._core.models import (
     AwareDatetime,
@@ -30,8 +31,9 @@ from tempodb._core.models import (
 )
 from tempodb._core.query import Filter
 from tempodb._core.session import Session
+from tempodb._wire.columns import ColumnsResponse
 from tempodb._wire.endpoints import Answer, Endpoint, find
-from tempodb._wire.http import Request
+from tempodb._wire.http import ChunkedResponse, Request, Response
 from tempodb._wire.intervals import Function, Interval, parse_function, parse_interval
 from tempodb._wire.keys import SeriesRef
 from tempodb._wire.query import Pairs, check_direction, encode_query
@@ -67,7 +69,9 @@ __all__ = [
     "check_bulk",
     "check_multi",
     "check_points",
+    "parse_answer",
     "parse_dataset",
+    "parse_dataset_pieces",
     "parse_datasets",
     "parse_delete_summary",
     "parse_multistatus",
@@ -572,6 +576,96 @@ def parse_multistatus(body: bytes) -> list[PointStatus]:
 
 def _empty(body: bytes) -> None:
     return None
+
+
+def _columns_answer(answer: Answer, response: ColumnsResponse) -> DataSet | list[DataSet]:
+    """Data sets from an in-process answer's columns: each one's head parsed as its JSON would be,
+    its points made from the columns (``column_points``), no JSON rendered or parsed for them."""
+    if response.many != (answer is Answer.DATASETS):
+        raise ResponseError(f"the in-process transport answered {'a list of data sets' if response.many else 'one data set'} to a {answer.value} read")
+    sets = []
+    for data in response.datasets:
+        found = parse_dataset(data.head)
+        found.data = column_points(data)
+        sets.append(found)
+    return sets if response.many else sets[0]
+
+
+_DATA_OPEN = b'"data":['
+_POINT_GAP = b"},{"
+_HEAD_PIECES = 4  # pieces that may pass before the data array opens and a point ends: else read whole
+_FAST_POINTS, _LOOSE_POINTS = _decoder(list[DataPoint]), _decoder(list[dict[str, Any]])
+
+
+def _piece_points(*parts: bytes | memoryview) -> list[DataPoint]:
+    """The points of the joined ``parts``, whole point objects separated by commas, read as
+    ``parse_dataset`` reads them (the typed fast path, else the lenient one)."""
+    array = b"".join((b"[", *parts, b"]"))  # the one copy of the piece's bytes
+    try:
+        return _FAST_POINTS.decode(array)  # type: ignore[no-any-return]
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise ResponseError(f"the server's data set response could not be read: {exc}") from None
+    return [_loose_point(raw) for raw in _strict(array, _LOOSE_POINTS, "data set")]
+
+
+def parse_dataset_pieces(pieces: list[bytes]) -> DataSet:
+    """:func:`parse_dataset` of the body ``b"".join(pieces)``, emptying ``pieces`` as it goes: the
+    points are read a piece at a time, so the body is never held whole next to its models.
+
+    The data array is cut after the last whole point of each piece (at ``},{``; what follows is
+    carried into the next piece); the rest of the data set (series, start, end, rollup, summary)
+    is the body with an empty data array, read by :func:`parse_dataset`.  A body of another layout
+    (the first few pieces neither open the data array and end a point in it, nor close it) is read
+    whole by :func:`parse_dataset`.
+    """
+    first, following, opening = b"", 0, -1
+    while following < min(len(pieces), _HEAD_PIECES):
+        first += pieces[following]  # the head may come alone (a server sends it as soon as it has it)
+        pieces[following] = b""
+        following += 1
+        opening = first.find(_DATA_OPEN)
+        if opening >= 0 and (first.find(_POINT_GAP, opening) >= 0 or first.find(b"]", opening) >= 0):
+            break
+    else:
+        body = first + b"".join(pieces[following:])
+        pieces.clear()
+        return parse_dataset(body)
+    head, piece = first[: opening + len(_DATA_OPEN)], first[opening + len(_DATA_OPEN) :]
+    del first
+    points: list[DataPoint] = []
+    carry = b""  # the start of a point cut by the end of the previous piece
+    while (closing := piece.find(b"]")) < 0:
+        gap = piece.rfind(_POINT_GAP)
+        if gap >= 0:
+            points += _piece_points(carry, memoryview(piece)[: gap + 1])
+            carry = piece[gap + 2 :]
+        else:
+            carry += piece
+        if following == len(pieces):
+            raise ResponseError("the server's data set response could not be read: it ends inside its data array")
+        piece = pieces[following]
+        pieces[following] = b""  # parsed pieces are freed as the points are made
+        following += 1
+    if carry or piece[:closing].strip():
+        points += _piece_points(carry, memoryview(piece)[:closing])
+    rest = b"".join(pieces[following:])
+    pieces.clear()
+    found = parse_dataset(head + piece[closing:] + rest)
+    found.data = points
+    return found
+
+
+def parse_answer(answer: Answer, response: Response) -> Any:
+    """The model a 2xx ``response`` carries for an endpoint that answers ``answer``: from its
+    columns when an in-process transport sent them (``tempodb._wire.columns``), piece by piece
+    when a transport kept its body in pieces (``ChunkedResponse``), else from its body."""
+    if isinstance(response, ColumnsResponse) and answer in (Answer.DATASET, Answer.DATASETS):
+        return _columns_answer(answer, response)
+    if isinstance(response, ChunkedResponse) and answer is Answer.DATASET:
+        return parse_dataset_pieces(response.take())
+    return PARSERS[answer](response.body)
 
 
 #: The parser of each answer of the endpoint table (a 207's statuses are read by the write loop).

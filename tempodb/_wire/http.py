@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["Request", "Response", "StreamedResponse", "header"]
+__all__ = ["ChunkedResponse", "Request", "Response", "StreamedResponse", "header"]
 
 _REDACTED = "[redacted]"
 
@@ -93,3 +93,30 @@ class StreamedResponse(Response, frozen=True):
     def joined(self) -> Response:
         """The same response with its body in one piece."""
         return Response(self.status_code, self.headers, b"".join(self.blocks))
+
+
+class ChunkedResponse(Response, frozen=True):
+    """A response whose body a transport received in pieces and kept so (``body`` joins them on access).
+
+    A reader that can parse the pieces one by one (the client core reading a data set) takes them
+    with :meth:`take`, so each piece can be freed once parsed: a big read then never holds its
+    whole body next to the models made from it.  After ``take`` the body is gone.
+    """
+
+    chunks: list[bytes] = msgspec.field(default_factory=list)
+    size: int = 0
+
+    @property  # type: ignore[misc]  # the joined pieces in place of the stored (empty) body
+    def body(self) -> bytes:
+        if sum(map(len, self.chunks)) != self.size:
+            raise RuntimeError("this response's body was taken by a reader (ChunkedResponse.take)")
+        return b"".join(self.chunks)
+
+    def take(self) -> list[bytes]:
+        """The pieces, in order; the response keeps none of them."""
+        taken = list(self.chunks)
+        self.chunks.clear()
+        return taken
+
+    def __repr__(self) -> str:
+        return f"ChunkedResponse(status_code={self.status_code}, headers={self.headers!r}, body=<{self.size} bytes in {len(self.chunks)} pieces>)"

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.timestamps import MAX_MS, MIN_MS, UTC, epoch_ms, from_epoch_ms, parse_timestamp
 
-__all__ = ["format_many", "format_ms", "format_pieces", "parse_many", "parse_ms"]
+__all__ = ["format_many", "format_ms", "format_pieces", "parse_many", "parse_ms", "time_runs"]
 
 _DAY_MS = 86_400_000
 _EPOCH_DATE = date(1970, 1, 1)
@@ -200,7 +200,7 @@ class _Run(NamedTuple):
     offset: int  # seconds east of UTC
 
 
-def _runs(stamps: Sequence[int], zone: tzinfo) -> Iterator[_Run]:
+def time_runs(stamps: Sequence[int], zone: tzinfo) -> Iterator[_Run]:
     """Cut stamps into runs that render with one date and one offset (long runs when sorted)."""
     i, n = 0, len(stamps)
     while i < n:
@@ -220,7 +220,7 @@ def _runs(stamps: Sequence[int], zone: tzinfo) -> Iterator[_Run]:
 def format_many(stamps: Sequence[int], zone: tzinfo = UTC) -> list[str]:
     """Render epoch milliseconds as ``YYYY-MM-DDTHH:MM:SS.mmm`` plus ``Z`` or ``±HH:MM`` in ``zone``."""
     hms, out = _hms_table(), []
-    for run in _runs(stamps, zone):
+    for run in time_runs(stamps, zone):
         prefix, fractions = _day_prefix(run.day), _fractions(_offset_text(run.offset))
         out += [f"{prefix}{hms[r // 1000]}{fractions[r % 1000]}" for r in map(run.first.__rsub__, run.part)]
     return out
@@ -235,7 +235,7 @@ def format_pieces(stamps: Sequence[int], zone: tzinfo, out: list[str], stride: i
     is a shared table entry, and the loops run in C (``map`` over bound methods, slice assignment).
     """
     hms = _hms_table()
-    for part, start, day, first, offset in _runs(stamps, zone):
+    for part, start, day, first, offset in time_runs(stamps, zone):
         base, end = start * stride, (start + len(part)) * stride
         out[base:end:stride] = [lead + _day_prefix(day)] * len(part)
         out[base + 1 : end : stride] = map(hms.__getitem__, map((1000).__rfloordiv__, map(first.__rsub__, part)))

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from tempodb._wire.columns import DataColumns
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Response
 from tempodb._wire.keys import SeriesRef
+from tempodb._wire.timestamps import UTC
 from tempodb._wire.values import INT64_MAX, INT64_MIN
-from tempodb.server._timefmt import format_pieces, parse_many
+from tempodb.server._timefmt import format_pieces, parse_many, time_runs
 from tempodb.server.edge import JSON_TYPE, close_blocks, fail
 from tempodb.server.storage import Point, SeriesRecord, Value
 
@@ -25,6 +27,8 @@ __all__ = [
     "RollupEcho",
     "SingleValue",
     "SummaryOnly",
+    "DataSetListSource",
+    "DataSetSource",
     "dataset_blocks",
     "dataset_json",
     "decode_json",
@@ -32,6 +36,7 @@ __all__ = [
     "encoded_json_response",
     "json_response",
     "multistatus_response",
+    "offset_runs",
     "PlainMulti",
     "plain_points",
     "plain_series_points",
@@ -132,10 +137,124 @@ def dataset_json(
 def dataset_blocks(
     series: SeriesRecord, start: str, end: str, chunks: Iterable[tuple[list[int], list[Value]]],
     tail: Callable[[], tuple[RollupEcho | None, dict[str, Value]]], zone: tzinfo,
+) -> DataSetSource:
+    """:func:`dataset_json` over the data in ``chunks`` (stamps, values), asking ``tail`` for the
+    rollup echo and the summary once they are all out: iterated, the points of a read go out as
+    they are read, and are never all held as JSON; or collected whole for an in-process reader
+    (:meth:`DataSetSource.columns`), never rendered at all.
+    """
+    return DataSetSource(series, start, end, chunks, tail, zone)
+
+
+class DataSetSource(Iterator[bytes]):
+    """A data set about to be sent: its JSON blocks when iterated, or :meth:`columns`.
+
+    The in-process transport asks for the columns (``tempodb._wire.columns``): over HTTP the points
+    are rendered here and parsed again by the client, which in one process is work for nothing.
+    """
+
+    def __init__(
+        self, series: SeriesRecord, start: str, end: str, chunks: Iterable[tuple[list[int], list[Value]]],
+        tail: Callable[[], tuple[RollupEcho | None, dict[str, Value]]], zone: tzinfo,
+    ) -> None:
+        self._parts = (series, start, end, zone)
+        self._chunks = chunks
+        self._tail = tail
+        self._blocks: Iterator[bytes] | None = None
+
+    def __next__(self) -> bytes:
+        if self._blocks is None:
+            series, start, end, zone = self._parts
+            self._blocks = _render(series, start, end, self._chunks, self._tail, zone)
+        return next(self._blocks)
+
+    def close(self) -> None:
+        """Stop early: release what produces the points (a read snapshot)."""
+        close_blocks(self._blocks if self._blocks is not None else iter(self._chunks))
+
+    def columns(self) -> tuple[DataColumns, Callable[[], bytes]]:
+        """Every point read (in the chunks they were read in), with the JSON around them, and a
+        function rendering the body iterating would have produced (for callers that want bytes).
+
+        Each chunk is kept as it came: a reader may build its values chunk by chunk and empty
+        each one as it goes (so a read never holds a second full copy of its points); the body
+        cannot be rendered after that, and the function refuses to.
+        """
+        series, start, end, zone = self._parts
+        stamps: list[list[int]] = []
+        values: list[list[Value]] = []
+        with closing_iter(self._chunks) as chunks:
+            for chunk_t, chunk_v in chunks:
+                if chunk_t:
+                    stamps.append(chunk_t)
+                    values.append(chunk_v)
+        echo, summary = self._tail()
+        count = sum(map(len, stamps))
+        head = b"".join(_render(series, start, end, (), lambda: (echo, summary), zone))
+        data = DataColumns(head, stamps, values, offset_runs(stamps, zone))
+
+        def render() -> bytes:
+            if sum(map(len, stamps)) != count:
+                raise RuntimeError("these columns were consumed by a reader: their body can no longer be rendered")
+            joined = ([t for c in stamps for t in c], [v for c in values for v in c])
+            return b"".join(_render(series, start, end, [joined], lambda: (echo, summary), zone))
+
+        return data, render
+
+
+class DataSetListSource(Iterator[bytes]):
+    """The data sets of a many-series read (a JSON list), each made by ``make`` only when its turn
+    comes: iterated, its blocks; or :meth:`columns`, as :class:`DataSetSource` offers them."""
+
+    def __init__(self, found: Iterable[SeriesRecord], make: Callable[[SeriesRecord], DataSetSource]) -> None:
+        self._found = found
+        self._make = make
+        self._blocks: Iterator[bytes] | None = None
+
+    def __next__(self) -> bytes:
+        if self._blocks is None:
+            self._blocks = self._render()
+        return next(self._blocks)
+
+    def close(self) -> None:
+        if self._blocks is not None:
+            close_blocks(self._blocks)
+
+    def _render(self) -> Iterator[bytes]:
+        yield b"["
+        for index, series in enumerate(self._found):
+            if index:
+                yield b","
+            with closing_iter(self._make(series)) as blocks:
+                yield from blocks
+        yield b"]"
+
+    def columns(self) -> tuple[list[DataColumns], Callable[[], bytes]]:
+        made = [self._make(series).columns() for series in self._found]
+        renders = [render for _, render in made]
+        return [data for data, _ in made], lambda: b"[" + b",".join(render() for render in renders) + b"]"
+
+
+def offset_runs(chunks: Sequence[Sequence[int]], zone: tzinfo) -> list[tuple[int, int]]:
+    """``(index of the first point, seconds east of UTC)`` of each run of points that ``zone`` puts
+    at one UTC offset, indexes counted across ``chunks`` (the offsets the JSON would show)."""
+    if zone is UTC:
+        return [(0, 0)]
+    runs: list[tuple[int, int]] = []
+    base = 0
+    for chunk in chunks:
+        for run in time_runs(chunk, zone):
+            if not runs or runs[-1][1] != run.offset:
+                runs.append((base + run.start, run.offset))
+        base += len(chunk)
+    return runs or [(0, 0)]
+
+
+def _render(
+    series: SeriesRecord, start: str, end: str, chunks: Iterable[tuple[list[int], list[Value]]],
+    tail: Callable[[], tuple[RollupEcho | None, dict[str, Value]]], zone: tzinfo,
 ) -> Iterator[bytes]:
-    """:func:`dataset_json` as a generator over the data in ``chunks`` (stamps, values), asking
-    ``tail`` for the rollup echo and the summary once they are all out: the points of a read go out
-    as they are read, and are never all held as JSON.
+    """The blocks of :func:`dataset_json`.
 
     Reads return millions of points: rather than a struct and a timestamp string per point, a
     point is four pieces joined in C: ``},{"t":"`` + date, ``HH:MM:SS`` and ``.mmmZ","v":`` (shared

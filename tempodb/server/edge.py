@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn
 
+from tempodb._wire.columns import ColumnsResponse
 from tempodb._wire.errors import InvalidInputError
 from tempodb._wire.http import Request, Response, StreamedResponse, header
 from tempodb.server import _gzip
@@ -82,17 +83,22 @@ def too_large_message(limit: int) -> str:
     return f"request body is over the {limit} byte limit; send fewer points per request"
 
 
-def answer(request: Request, respond: Callable[[Request], Response], *, stream: bool = False) -> Response:
+def answer(
+    request: Request, respond: Callable[[Request], Response], *, stream: bool = False, columns: bool = False
+) -> Response:
     """``respond(request)``, with every failure turned into its answer and big JSON gzipped if welcome.
 
     A :class:`StreamedResponse` stays one only with ``stream`` and when its body is big (over
     ``_STREAM_OVER`` bytes, found by reading that much of it): otherwise its blocks are joined here,
     so a failure while producing them is still answered, and the bytes are as they always were.
+    With ``columns`` a read's data sets are collected unrendered instead (``tempodb._wire.columns``),
+    here too, so a failure while reading them is answered just the same.
     """
     try:
         response = respond(request)
         if isinstance(response, StreamedResponse):
-            response = _settle(response, stream)
+            collect = getattr(response.blocks, "columns", None) if columns else None
+            response = _settle(response, stream) if collect is None else _collected(response, collect)
     except Failure as failure:
         return failure.response
     except InvalidInputError as exc:
@@ -277,6 +283,15 @@ def _settle(response: StreamedResponse, stream: bool) -> Response:
     return Response(response.status_code, response.headers, b"".join(head))
 
 
+def _collected(response: StreamedResponse, collect: Callable[[], Any]) -> Response:
+    """The in-process form of a read's answer: one data set or a list (``DataSetListSource``)."""
+    found, render = collect()
+    many = isinstance(found, list)
+    return ColumnsResponse(
+        response.status_code, response.headers, datasets=found if many else [found], many=many, render=render
+    )
+
+
 def _resume(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     """The blocks read ahead, then the rest; closing it closes the rest (and so the read)."""
     try:
@@ -296,6 +311,8 @@ def close_blocks(blocks: Iterator[Any]) -> None:
 def _maybe_gzip(request: Request, response: Response) -> Response:
     if isinstance(response, StreamedResponse):
         return _maybe_gzip_stream(request, response)
+    if isinstance(response, ColumnsResponse):
+        return response  # in process: no body to send, so none to compress
     if len(response.body) <= _GZIP_OVER or response.headers.get("Content-Type") != JSON_TYPE:
         return response
     if not _wants_gzip(request):

@@ -81,14 +81,15 @@ class Engine:
         if self._owns_store:
             self.store.close()
 
-    def handle(self, request: Request, *, stream: bool = False) -> Response:
+    def handle(self, request: Request, *, stream: bool = False, columns: bool = False) -> Response:
         """Answer one request; never raises.
 
         With ``stream`` a big read may answer with a :class:`~tempodb._wire.http.StreamedResponse`,
         whose blocks are produced as they are iterated (and may then raise: the caller aborts the
-        response); otherwise every body is whole.
+        response); otherwise every body is whole.  With ``columns`` (for in-process callers) a
+        read answers with a :class:`~tempodb._wire.columns.ColumnsResponse`: its points unrendered.
         """
-        return self.advertise(answer(request, self._dispatch, stream=stream))
+        return self.advertise(answer(request, self._dispatch, stream=stream, columns=columns))
 
     def advertise(self, response: Response) -> Response:
         """``response`` carrying the ``Idempotency-Key`` support header when keys are honoured: every

@@ -4,6 +4,12 @@
 length of one SQLite call. That is the point of "embedded": no worker thread, no hidden task, the
 same behaviour on asyncio and trio. Run ``tempodb serve`` and use the httpx transport instead when
 other tasks must keep running during large reads or writes.
+
+A read is answered with a :class:`~tempodb._wire.columns.ColumnsResponse`: its points as the
+engine read them, which the client core turns into models without the JSON round trip (the
+larger half of an embedded read's time).  Its ``body`` is still the HTTP path's bytes, rendered
+when asked for, so code that reads bodies works unchanged; ``columns=False`` answers with plain
+bodies from the start.
 """
 
 from __future__ import annotations
@@ -23,18 +29,19 @@ __all__ = ["AsyncLocalTransport", "LocalTransport"]
 
 
 class _Base:
-    def __init__(self, engine: Engine, *, owns_engine: bool = False) -> None:
+    def __init__(self, engine: Engine, *, owns_engine: bool = False, columns: bool = True) -> None:
         self.engine = engine
         self._owns_engine = owns_engine
+        self._columns = columns
         self._closed = False
 
     @classmethod
-    def open(cls, path: str = ":memory:", credentials: Mapping[str, str] | None = None) -> Self:
+    def open(cls, path: str = ":memory:", credentials: Mapping[str, str] | None = None, *, columns: bool = True) -> Self:
         """Open an engine on ``path``, a SQLite file or a ``postgresql://`` URL (None credentials = open
         mode), that ``close`` will close."""
         from tempodb.server.factory import open_engine
 
-        return cls(open_engine(path, credentials), owns_engine=True)
+        return cls(open_engine(path, credentials), owns_engine=True, columns=columns)
 
     def _close(self) -> None:
         # A borrowed engine stays open: whoever opened it may share it with other transports.
@@ -51,7 +58,7 @@ class _Base:
         # In process there is no wire to save: drop Accept-Encoding so the engine never spends
         # time gzipping a body we would only decompress again (responses reach the client plain).
         headers = {k: v for k, v in request.headers.items() if k.lower() != "accept-encoding"}
-        return self.engine.handle(Request(request.method, request.url, headers, request.body))
+        return self.engine.handle(Request(request.method, request.url, headers, request.body), columns=self._columns)
 
 
 class LocalTransport(_Base):

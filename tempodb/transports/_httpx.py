@@ -13,7 +13,7 @@ import httpx
 
 from tempodb._core.errors import ConnectError, ProtocolError, RequestTimeoutError, ResponseTooLargeError
 from tempodb._core.session import DEFAULT_MAX_RESPONSE_BYTES
-from tempodb._wire.http import Request, Response
+from tempodb._wire.http import ChunkedResponse, Request, Response
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncHTTPXTransport", "HTTPXTransport", "Timeout", "Verify"]
 
@@ -96,7 +96,11 @@ class _Body:
         self.chunks.append(chunk)
 
     def response(self, response: httpx.Response) -> Response:
-        return Response(response.status_code, dict(response.headers.items()), b"".join(self.chunks))
+        headers = dict(response.headers.items())
+        if len(self.chunks) > 1 and response.status_code < 300:
+            # Kept in pieces: the core parses a big read piece by piece, freeing each as it goes.
+            return ChunkedResponse(response.status_code, headers, chunks=self.chunks, size=self.size)
+        return Response(response.status_code, headers, b"".join(self.chunks))
 
 
 def _shrunk(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:

@@ -43,15 +43,10 @@ def read_many(ctx: Context) -> Response:
     interval, function = _rollup_params(ctx, start, end)
     found = ctx.store.find_series(ctx.database, ctx.query.series_filter())
 
-    def blocks() -> Iterator[bytes]:
-        yield b"["
-        for index, series in enumerate(found):
-            if index:
-                yield b","
-            yield from _dataset(ctx, series, start, end, interval, function)
-        yield b"]"
+    def make(series: SeriesRecord) -> codec.DataSetSource:
+        return _dataset(ctx, series, start, end, interval, function)
 
-    return _streamed(blocks())
+    return _streamed(codec.DataSetListSource(found, make))
 
 
 def _streamed(blocks: Iterator[bytes]) -> StreamedResponse:
@@ -79,7 +74,7 @@ def _rollup_params(ctx: Context, start: int, end: int) -> tuple[Interval | None,
 
 def _dataset(
     ctx: Context, series: SeriesRecord, start: int, end: int, interval: Interval | None, function: Function
-) -> Iterator[bytes]:
+) -> codec.DataSetSource:
     """One data set's JSON blocks, the points read, rolled up and rendered a chunk at a time.
 
     A rollup whose buckets are whole grains comes from the partials (``rollup_plan``), summary and
@@ -105,12 +100,11 @@ def _dataset(
                 fresh_v = list(map(_SECOND, rows))
                 del rows  # the row tuples: gone before the JSON is built
                 folder.feed(fresh_t, fresh_v)
+                if interval is None:
+                    yield fresh_t, fresh_v
+                    continue
                 stamps += fresh_t
                 values += fresh_v
-                if interval is None:
-                    yield stamps, values
-                    stamps, values = [], []
-                    continue
                 # Fold every bucket but the last, which may go on in the next chunk.
                 split = bisect_left(stamps, bucket_bounds(stamps[-1], interval, zone)[0])
                 if split:
