@@ -147,12 +147,15 @@ def run_encode(n: int, repeat: int) -> list[Row]:
     old_n = min(n, OLD_WAY_MAX_POINTS)
     path = find("write_one").path_for(SeriesRef("key", "bench"))
     local, remote = _session("http://127.0.0.1:4242"), _session("https://api.example.com")
-    ours = best_rate(lambda: build_ours(pairs, local, path), n, repeat=repeat)
-    zipped = best_rate(lambda: build_ours(pairs, remote, path), n, repeat=repeat)
+    runs = [
+        lambda: build_ours(pairs, local, path),
+        lambda: build_ours(pairs, remote, path),
+        lambda: build_limit(pairs),
+        lambda: encode_ours(data, local, path),
+        lambda: encode_limit(data),
+    ]
+    ours, zipped, limit, step, step_limit = _taking_turns(runs, n, 2 * repeat)
     old = best_rate(lambda: build_2013(pairs[:old_n]), old_n, repeat=repeat)
-    limit = best_rate(lambda: build_limit(pairs), n, repeat=repeat)
-    step = best_rate(lambda: encode_ours(data, local, path), n, repeat=repeat)
-    step_limit = best_rate(lambda: encode_limit(data), n, repeat=repeat)
     note = f"2013 way timed on {old_n} points" if old_n < n else ""
     return [
         Row("encode", "2013 way (objects, dicts, simplejson + isoformat)", old, "points/s", 1.0, "2013 way", note=note),
