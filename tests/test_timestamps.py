@@ -23,6 +23,10 @@ UTC = timezone.utc
         # a form-decoded "+" arrives as a space
         ("2013-08-01T04:00:00.000 05:00", datetime(2013, 7, 31, 23, tzinfo=UTC)),
         ("2012-01-01T00:00:00.123456789+05", datetime(2011, 12, 31, 19, 0, 0, 123456, tzinfo=UTC)),
+        # local mean time, as the server writes it for Kolkata in 1850 and St John's until 1935
+        ("1850-01-01T00:00:00.000+05:53:28", datetime(1849, 12, 31, 18, 6, 32, tzinfo=UTC)),
+        ("1930-06-01T00:00:00.000-02:30:52", datetime(1930, 6, 1, 2, 30, 52, tzinfo=UTC)),
+        ("1930-06-01T00:00:00-023052", datetime(1930, 6, 1, 2, 30, 52, tzinfo=UTC)),
     ],
 )
 def test_every_documented_form_parses_to_the_same_instant(text: str, expected: datetime) -> None:
@@ -36,7 +40,9 @@ def test_naive_text_is_read_in_the_given_zone() -> None:
     assert parse_timestamp("2012-01-01T00:00:00", zone) == datetime(2012, 1, 1, 6, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2012-13-01", "2012-01-01T25:00:00", "1325376000"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2012-13-01", "2012-01-01T25:00:00", "1325376000", "2012-01-01T00:00:00+05:00:60"]
+)
 def test_garbage_is_refused_with_a_clear_error(text: str) -> None:
     with pytest.raises(InvalidInputError, match="invalid timestamp"):
         parse_timestamp(text)

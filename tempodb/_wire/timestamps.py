@@ -42,7 +42,7 @@ _TS = re.compile(
     r"""
     (?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
     (?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?
-    \s*(?P<tz>Z|z|[+\- ]\d{2}(?::?\d{2})?)?
+    \s*(?P<tz>Z|z|[+\- ]\d{2}(?::?\d{2}(?::?\d{2})?)?)?
     """,
     re.VERBOSE,
 )
@@ -116,8 +116,9 @@ def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
     """Parse any timestamp form of docs/protocol.md §3.1 into an aware datetime.
 
     Accepts a 0-9 digit fraction (kept to the microsecond), offsets ``Z``, ``±HH:MM``, ``±HHMM``,
-    ``±HH`` (a space where ``+`` was form-decoded), and a bare date (midnight).  A string without
-    an offset is read in ``naive_zone``.
+    ``±HH`` (a space where ``+`` was form-decoded) and ``±HH:MM:SS`` (the local mean times before
+    about 1900, as the server writes them), and a bare date (midnight).  A string without an offset
+    is read in ``naive_zone``.
     """
     match = _TS.fullmatch(text.strip())
     if match is None:
@@ -135,11 +136,11 @@ def parse_timestamp(text: str, naive_zone: tzinfo = UTC) -> datetime:
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        hours, mins = int(digits[:2]), (int(digits[2:4]) if len(digits) >= 4 else 0)
-        if hours > 23 or mins > 59:
+        hours, mins, secs = int(digits[:2]), int(digits[2:4] or 0), int(digits[4:6] or 0)
+        if hours > 23 or mins > 59 or secs > 59:
             raise InvalidInputError(f"invalid timestamp {text!r}: the UTC offset must be under 24 hours")
-        minutes = hours * 60 + mins
-        zone = UTC if minutes == 0 else timezone(sign * timedelta(minutes=minutes))
+        seconds = hours * 3600 + mins * 60 + secs
+        zone = UTC if seconds == 0 else timezone(sign * timedelta(seconds=seconds))
     try:
         naive = datetime(
             int(g["y"]), int(g["mo"]), int(g["d"]),

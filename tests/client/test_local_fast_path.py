@@ -28,9 +28,8 @@ from tempodb.testing import ServerInfo, run_server
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KEYS = itertools.count()
 # Before 1940 some of these zones were at offsets with seconds (local mean time, ``-03:30:52`` in
-# St John's until 1935), which the JSON path writes but the client's parser refuses
-# (ResponseError), while the columns carry them fine: the comparison starts at 1940.
-WHOLE_MINUTES = -946_771_200_000  # 1940-01-01
+# St John's until 1935): both paths must carry those too, so the comparison spans the calendar.
+LOCAL_MEAN_TIMES = -5_364_662_400_000  # 1800-01-01: rollups start here, in the local mean time era
 ZONES = ["UTC", "America/Los_Angeles", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "Europe/London"]
 
 
@@ -82,15 +81,12 @@ values = st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False, 
 def test_raw_reads_match_the_http_path(pair: tuple[tempodb.Client, tempodb.Client], stamps: list[int], data: st.DataObject, zone: str) -> None:
     http, local = pair
     key = f"raw-{next(KEYS)}"
-    if zone != "UTC":
-        stamps = [ms for ms in stamps if ms >= WHOLE_MINUTES]
     points = [tempodb.DataPoint(EPOCH + timedelta(milliseconds=ms), data.draw(values)) for ms in stamps]
     if points:
         http.write_key(key, points)
     else:
         http.create_series(key)
-    first = MIN_MS if zone == "UTC" else WHOLE_MINUTES
-    start, end = EPOCH + timedelta(milliseconds=first), EPOCH + timedelta(milliseconds=MAX_MS)
+    start, end = EPOCH + timedelta(milliseconds=MIN_MS), EPOCH + timedelta(milliseconds=MAX_MS)
     over_http = http.read_key(key, start, end, interval="raw", tz=zone)
     embedded = local.read_key(key, start, end, interval="raw", tz=zone)
     assert shape(embedded) == shape(over_http)
@@ -99,7 +95,7 @@ def test_raw_reads_match_the_http_path(pair: tuple[tempodb.Client, tempodb.Clien
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     offsets=st.lists(st.integers(0, 3 * 86_400_000), min_size=1, max_size=40, unique=True),
-    anchor=st.integers(WHOLE_MINUTES + 86_400_000, 4_000_000_000_000),
+    anchor=st.integers(LOCAL_MEAN_TIMES, 4_000_000_000_000),
     big=st.lists(st.floats(min_value=1e307, max_value=1.7e308), min_size=0, max_size=3),
     interval=st.sampled_from(["1min", "1hour", "1day", "PT90M"]),
     function=st.sampled_from(["mean", "sum", "min", "max", "count", "stddev", "ss"]),
@@ -121,6 +117,17 @@ def test_rollups_match_the_http_path(
     over_http = http.read_key(key, start, end, interval=interval, function=function, tz=zone)
     embedded = local.read_key(key, start, end, interval=interval, function=function, tz=zone)
     assert shape(embedded) == shape(over_http)
+
+
+def test_local_mean_time_reads_come_back_at_their_offset_with_seconds(pair: tuple[tempodb.Client, tempodb.Client]) -> None:
+    """Kolkata kept +05:53:28 until 1870: the server writes that offset, and both paths read it."""
+    http, local = pair
+    at = datetime(1850, 6, 1, tzinfo=UTC)
+    http.write_key("lmt", [tempodb.DataPoint(at, 1.5)])
+    for client in (http, local):
+        (point,) = client.read_key("lmt", at, at + timedelta(days=1), tz="Asia/Kolkata").data
+        assert point.ts == at
+        assert point.ts.utcoffset() == timedelta(hours=5, minutes=53, seconds=28)
 
 
 def test_many_series_reads_match(pair: tuple[tempodb.Client, tempodb.Client]) -> None:
