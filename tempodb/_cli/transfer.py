@@ -128,9 +128,14 @@ def _writer(out: TextIO, fmt: str) -> Any:
     return lambda key, t, v: out.write(encode({"key": key, "t": t, "v": v}).decode() + "\n")
 
 
-def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, {key|id, t, v})`` for every row of the input (CSV header cells renamed as the
-    layout says, its time column read as ``t``)."""
+#: One input row as found: line number, then the ``t``, ``v``, ``key`` and ``id`` fields (None when absent).
+_Row = tuple[int, Any, Any, Any, Any]
+
+
+def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterator[_Row]:
+    """Every row of the input as ``(line number, t, v, key, id)`` (CSV header cells renamed as the
+    layout says, its time column read as ``t``); a row without ``t`` or ``v`` raises
+    ``InvalidInputError`` naming its line."""
     if fmt == "jsonl":
         decode = msgspec.json.decode
         for number, line in enumerate(stream, 1):
@@ -139,9 +144,9 @@ def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterato
                     row = decode(line)
                 except msgspec.DecodeError as exc:
                     raise InvalidInputError(f"{name}:{number}: not JSON: {exc}") from None
-                if not isinstance(row, dict):
+                if not isinstance(row, dict) or "t" not in row or "v" not in row:
                     raise InvalidInputError(f"{name}:{number}: expected an object with key (or id), t and v")
-                yield number, row
+                yield number, row["t"], row["v"], row.get("key"), row.get("id")
         return
     reader = csv.reader(stream)
     header = next(reader, None)
@@ -150,15 +155,21 @@ def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterato
     renames = dict(layout.rename)
     if layout.time_column:
         renames[layout.time_column] = "t"
-    columns = [renames.get(c.strip(), c.strip()).lower() for c in header]
-    if "t" not in columns or "v" not in columns or not ({"key", "id"} & set(columns)):
+    # Where each field is: by index, not a dict per row (the last of two same-named columns wins).
+    where = {renames.get(c.strip(), c.strip()).lower(): i for i, c in enumerate(header)}
+    if "t" not in where or "v" not in where or not ({"key", "id"} & set(where)):
         raise InvalidInputError(
             f"{name}:1: the CSV header must name the columns key (or id), t and v: map other names with "
             "--rename (e.g. --rename Date=t), or import a column per series with --value-column"
         )
+    t, v, key, series_id = where["t"], where["v"], where.get("key"), where.get("id")
+    width = max(where.values()) + 1
     for number, cells in enumerate(reader, 2):
-        if cells:
-            yield number, dict(zip(columns, cells, strict=False))
+        if len(cells) >= width:
+            yield (number, cells[t], cells[v], None if key is None else cells[key],
+                   None if series_id is None else cells[series_id])  # fmt: skip
+        elif cells:
+            raise InvalidInputError(f"{name}:{number}: expected {len(header)} fields as the header names, found {len(cells)}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -218,14 +229,15 @@ def _points(
             yield point.ts, point.value, column_key, None
         return
     times: TimeReader = layout.times
-    for line, row in _rows(stream, fmt, name, layout):
+    check = WriterCore.point
+    for line, t, v, key, series_id in _rows(stream, fmt, name, layout):
         try:
-            ts = times(str(row["t"]))
-            value = row["v"] if isinstance(row["v"], (int, float)) else number(str(row["v"]))
-            key, series_id = row.get("key") or None, row.get("id") or None
-            key = None if series_id else key
-            WriterCore.point(kind, ts, value, key, series_id)
-        except (KeyError, InvalidInputError, ValueError) as exc:
+            ts = times(t if type(t) is str else str(t))
+            value = v if isinstance(v, (int, float)) else number(str(v))
+            series_id = series_id or None
+            key = None if series_id else key or None
+            check(kind, ts, value, key, series_id)
+        except (InvalidInputError, ValueError) as exc:
             raise InvalidInputError(f"{name}:{line}: {exc}") from None
         yield ts, value, key, series_id
 
