@@ -376,17 +376,20 @@ class WriterCore:
         ) from self._last_error
 
     def add(self, points: Iterable[BufferedPoint]) -> None:
-        """Queue points; a full buffer raises ``BufferFullError`` (the caller applies ``on_full`` first)."""
+        """Queue points; a full buffer raises ``BufferFullError`` (the caller applies ``on_full`` first)
+        once the points that fit are queued."""
         self.check_open()
-        for point in points:
-            if not isinstance(point, BufferedPoint):
+        batch = points if isinstance(points, list) else list(points)
+        for point in batch:
+            if type(point) is not BufferedPoint and not isinstance(point, BufferedPoint):
                 raise InvalidInputError(f"expected a BufferedPoint, not {type(point).__name__}")
-            if self.full:
-                self._overflow()
-            self._points.append(point)
-            self._fresh_points += 1
-            self._fresh_bytes += _POINT_OVERHEAD + len(point.series)
-            self.stats.queued += 1
+        taken = batch[: self.room]
+        self._points += taken
+        self._fresh_points += len(taken)
+        self._fresh_bytes += sum([_POINT_OVERHEAD + len(point.series) for point in taken])
+        self.stats.queued += len(taken)
+        if len(taken) < len(batch):
+            self._overflow()
 
     def begin(self) -> Flush | None:
         """Take the whole buffer for one flush (None when there is nothing to send)."""
