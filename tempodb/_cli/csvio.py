@@ -57,7 +57,13 @@ class TimeReader:
 
     def __call__(self, text: str) -> datetime:
         text = text.strip()
-        if self.fmt is None and text[4:5] == "-" and text[7:8] == "-" and (len(text) == 10 or text[13:14] == ":"):
+        if (
+            self.fmt is None
+            and text[4:5] == "-"
+            and text[7:8] == "-"
+            and (len(text) == 10 or (text[10] in "T " and text[13:14] == ":"))
+            and (text[19:20] not in (".", ",") or text[20:21].isdigit())  # it takes "00:00:00.Z"
+        ):
             # Most files hold ISO-8601 (it is what ``tempodb export`` writes): datetime's own parser
             # reads it in a tenth of the time, which is most of an import's time per line.  Only
             # the extended date, with hours and minutes if any, gets here, the shapes
