@@ -8,10 +8,14 @@ database), on the embedded transport (``Client.local`` on a temporary file) and 
   (the baseline, sync and asyncio);
 - the batching writer (``client.writer()``, sync and asyncio) fed one ``write`` call per point,
   and fed ``write_multi`` batches of ``CHUNK`` points;
-- ``tempodb import`` of a ``key,t,v`` CSV file holding the points (the CLI's ``main`` in process).
+- ``tempodb import`` of a ``key,t,v`` CSV file holding the points, series after series as
+  ``tempodb export`` writes them (the CLI's ``main`` in process);
+- and, for scale, what a user would write instead of the import: ``csv.reader``,
+  ``datetime.fromisoformat`` and ``write_multi`` in chunks (no checks, no line numbers).
 
-Each figure is the best of ``repeat`` runs, in points/s, with its ratio to ``write_multi`` on the
-same transport and flavour (goal: at least 0.8, issue 14).  ``python -m benchmarks.writer_speed``
+Each figure is the best of ``repeat`` runs (the ways take turns, round after round), in points/s,
+with its ratio to ``write_multi`` on the same transport and flavour (goal: at least 0.8, issue 14);
+the import also gets its ratio to the script.  ``python -m benchmarks.writer_speed``
 runs it alone (``--points``, ``--series``, ``--repeat``).
 """
 
@@ -37,6 +41,7 @@ from benchmarks._server import server
 from tempodb.cli import main as cli_main
 
 CHUNK = 5_000
+SCRIPT = "a script: csv.reader + fromisoformat + write_multi"
 GOAL = 0.8
 Point = tuple[str, datetime, float]
 
@@ -106,8 +111,23 @@ def _sync_ways(target: _Target, data: list[Point], csv_path: str) -> dict[str, C
         if status != 0:
             raise RuntimeError(f"tempodb import failed ({status}): {said.getvalue()[-2000:]}")
 
+    def csv_script(key: str) -> None:
+        # What a user would write instead of ``tempodb import``: read the file, write_multi in chunks.
+        with target.sync(key) as client, open(csv_path, encoding="utf-8", newline="") as file:
+            rows = csv.reader(file)
+            next(rows)
+            chunk: list[dict[str, object]] = []
+            for k, t, v in rows:
+                chunk.append({"key": k, "t": datetime.fromisoformat(t), "v": float(v)})
+                if len(chunk) == CHUNK:
+                    client.write_multi(chunk)
+                    chunk = []
+            if chunk:
+                client.write_multi(chunk)
+
     return {"write_multi": write_multi, "writer, a write per point": writer_each,
-            "writer, write_multi batches": writer_batches, "tempodb import (CSV)": cli_import}  # fmt: skip
+            "writer, write_multi batches": writer_batches, "tempodb import (CSV)": cli_import,
+            SCRIPT: csv_script}  # fmt: skip
 
 
 def _aio_ways(target: _Target, data: list[Point]) -> dict[str, Callable[[str], None]]:
@@ -181,8 +201,13 @@ def run(n: int, series: int, repeat: int = 3) -> list[Row]:
                         rate = n / seconds[name]
                         row = Row("writer", f"{label}, {flavour}: {name}", rate, "points/s", rate / base,
                                   f"{flavour} write_multi ({label})", extra={"points": n, "series": series})  # fmt: skip
-                        rows.append(row if name == "write_multi" else check_goal(row, ">=", GOAL))
+                        rows.append(row if name in ("write_multi", SCRIPT) else check_goal(row, ">=", GOAL))
                         print(f"    {row.name}: {rate:,.0f} points/s ({rate / base:.2f})", flush=True)
+                    if SCRIPT in seconds:
+                        rate = n / seconds["tempodb import (CSV)"]
+                        rows.append(Row("writer", f"{label}, {flavour}: tempodb import (CSV), against the script", rate,
+                                        "points/s", seconds[SCRIPT] / seconds["tempodb import (CSV)"], SCRIPT,
+                                        note="the same file read by a few lines of Python (no checks, no error lines)"))  # fmt: skip
     return rows
 
 
