@@ -15,7 +15,8 @@ database), on the embedded transport (``Client.local`` on a temporary file) and 
 
 Each figure is the best of ``repeat`` runs (the ways take turns, round after round), in points/s,
 with its ratio to ``write_multi`` on the same transport and flavour (goal: at least 0.8, issue 14);
-the import also gets its ratio to the script.  ``python -m benchmarks.writer_speed``
+the import also gets its ratio to the script.  Each row's ``extra`` also holds the CPU time per point
+(this process plus the server's) and its ratio: on a shared machine it moves less with the load.  ``python -m benchmarks.writer_speed``
 runs it alone (``--points``, ``--series``, ``--repeat``).
 """
 
@@ -37,7 +38,7 @@ from datetime import datetime, timedelta
 import tempodb
 import tempodb.aio
 from benchmarks._common import T0, Row, check_goal
-from benchmarks._server import server
+from benchmarks._server import cpu_seconds, server
 from tempodb.cli import main as cli_main
 
 CHUNK = 5_000
@@ -64,6 +65,11 @@ class _Target:
         self.db, self.address = db, address
         self.n, self.per_series = n, -(-n // series)
         self._keys = itertools.count()
+        self.pid: int | None = None
+
+    def server_cpu(self) -> float:
+        """CPU seconds the server process has used so far (0 embedded: it is this process)."""
+        return (cpu_seconds(self.pid) or 0.0) if self.pid is not None else 0.0
 
     def key(self) -> str:
         return f"bench{os.getpid()}x{next(self._keys)}"
@@ -151,25 +157,30 @@ def _aio_ways(target: _Target, data: list[Point]) -> dict[str, Callable[[str], N
     return {name: (lambda key, fn=fn: asyncio.run(fn(key))) for name, fn in ways.items()}
 
 
-def _seconds(work: Callable[[str], None], target: _Target) -> float:
+def _seconds(work: Callable[[str], None], target: _Target) -> tuple[float, float]:
+    """Wall seconds of one run, and the CPU seconds it cost (this process, plus the server's)."""
     key = target.key()
     with target.sync(key) as client:  # the database exists before timing, as for every way
         client.write_key("warm-up", [tempodb.DataPoint(T0, 0.0)])
     gc.collect()
+    server_before = target.server_cpu()
+    cpu_before = time.process_time()
     began = time.perf_counter()
     work(key)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_before + target.server_cpu() - server_before
     _check(target, key)
-    return seconds
+    return seconds, cpu
 
 
-def _best(ways: dict[str, Callable[[str], None]], target: _Target, repeat: int) -> dict[str, float]:
-    """The best seconds of each way, the ways taking turns round after round (a machine busy for a
-    while then slows every way alike, not the one that happened to run then)."""
-    best = dict.fromkeys(ways, float("inf"))
+def _best(ways: dict[str, Callable[[str], None]], target: _Target, repeat: int) -> dict[str, tuple[float, float]]:
+    """The best wall and CPU seconds of each way, the ways taking turns round after round (a machine
+    busy for a while then slows every way alike, not the one that happened to run then)."""
+    best = dict.fromkeys(ways, (float("inf"), float("inf")))
     for _ in range(repeat):
         for name, work in ways.items():
-            best[name] = min(best[name], _seconds(work, target))
+            wall, cpu = _seconds(work, target)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
     return best
 
 
@@ -193,16 +204,23 @@ def run(n: int, series: int, repeat: int = 3) -> list[Row]:
         embedded = _Target(os.path.join(directory, "writer.db"), None, n, series)
         with server() as process:
             http = _Target(None, (process.info.host, process.info.port), n, series)
+            http.pid = process.process.pid
             for label, target in (("embedded", embedded), ("HTTP", http)):
                 for flavour, ways in (("sync", _sync_ways(target, data, csv_path)), ("asyncio", _aio_ways(target, data))):
-                    seconds = _best(ways, target, repeat)
-                    base = n / seconds["write_multi"]
+                    measured = _best(ways, target, repeat)
+                    seconds = {name: wall for name, (wall, _) in measured.items()}
+                    base, base_cpu = n / seconds["write_multi"], measured["write_multi"][1]
                     for name in ways:
                         rate = n / seconds[name]
+                        # CPU cost beside the wall time: on a shared machine it moves less with the load.
+                        cpu_ratio = base_cpu / measured[name][1]
                         row = Row("writer", f"{label}, {flavour}: {name}", rate, "points/s", rate / base,
-                                  f"{flavour} write_multi ({label})", extra={"points": n, "series": series})  # fmt: skip
+                                  f"{flavour} write_multi ({label})",
+                                  extra={"points": n, "series": series, "cpu_us_per_point": 1e6 * measured[name][1] / n,
+                                         "cpu_ratio": cpu_ratio})  # fmt: skip
                         rows.append(row if name in ("write_multi", SCRIPT) else check_goal(row, ">=", GOAL))
-                        print(f"    {row.name}: {rate:,.0f} points/s ({rate / base:.2f})", flush=True)
+                        print(f"    {row.name}: {rate:,.0f} points/s ({rate / base:.2f}; CPU "
+                              f"{1e6 * measured[name][1] / n:.2f} us/point, {cpu_ratio:.2f})", flush=True)
                     if SCRIPT in seconds:
                         rate = n / seconds["tempodb import (CSV)"]
                         rows.append(Row("writer", f"{label}, {flavour}: tempodb import (CSV), against the script", rate,
@@ -219,7 +237,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for row in run(args.points, args.series, args.repeat):
         flag = "" if row.met is None else ("  ok" if row.met else "  BELOW GOAL")
-        print(f"{row.name:55} {row.value:>10,.0f} points/s  {row.ratio:.2f}{flag}")
+        cpu = f"  CPU {row.extra['cpu_us_per_point']:.2f} us/point ({row.extra['cpu_ratio']:.2f})" if row.extra else ""
+        print(f"{row.name:66} {row.value:>9,.0f} points/s  {row.ratio:.2f}{cpu}{flag}")
 
 
 if __name__ == "__main__":
