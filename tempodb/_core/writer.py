@@ -336,7 +336,7 @@ class WriterCore:
         way (``point``, ``check_accepting``, ``add``), which also raises the right error.
 
         A writer spends most of its time per point, not per request: this is ``point`` + ``add`` with
-        no call, no check and no message that the common point does not need."""
+        only the checks and the bookkeeping the common point needs."""
         if (
             type(key) is str  # for mypy: _common checks it too
             and _common(ts, kind, value, key, series_id)

@@ -113,10 +113,10 @@ class Writer:
     def _queued(
         self, due: bool | None, kind: Kind, ts: Moment, value: float, key: str | None, series_id: str | None
     ) -> None:
-        """What follows ``WriterCore.queue`` unless it queued a point with no flush due (inlined in
-        ``write``, as a call per point costs a writer a tenth of its speed): the flush now due, or
-        (None, nothing queued: closed, full, or not the common point) the careful way, which also
-        raises the right error."""
+        """What follows ``WriterCore.queue`` unless it queued a point with no flush due (that test is
+        in ``write`` itself, so the common point costs no call more): the flush now due, or (None,
+        nothing queued: closed, full, or not the common point) the careful way, which also raises
+        the right error."""
         if due is None:
             self._admit([WriterCore.point(kind, ts, value, key, series_id)])
         else:
