@@ -59,13 +59,30 @@ def _chunks(data: list[Point]) -> Iterator[list[Point]]:
 
 
 class _Target:
-    """Where the points go: the embedded file or the server, and a fresh key (database) per run."""
+    """Where the points go: an embedded file (in the directory ``db``) or the server, and a fresh key
+    (database) per run."""
 
     def __init__(self, db: str | None, address: tuple[str, int] | None, n: int, series: int) -> None:
         self.db, self.address = db, address
         self.n, self.per_series = n, -(-n // series)
         self._keys = itertools.count()
         self.pid: int | None = None
+
+    def path(self, key: str) -> str:
+        """The embedded database of one run: a file of its own, so no run writes into a bigger file."""
+        assert self.db is not None
+        return os.path.join(self.db, f"{key}.db")
+
+    def clear(self, key: str) -> None:
+        """Free what a run wrote, so the next one meets the same store (a file, or the server's)."""
+        if self.db is not None:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path(key) + suffix)
+            return
+        with self.sync(key) as client:
+            for series in client.get_series():
+                client.delete_series_by_key(series.key)
 
     def server_cpu(self) -> float:
         """CPU seconds the server process has used so far (0 embedded: it is this process)."""
@@ -76,19 +93,19 @@ class _Target:
 
     def sync(self, key: str) -> tempodb.Client:
         if self.db is not None:
-            return tempodb.Client.local(self.db, key=key, secret="bench")
+            return tempodb.Client.local(self.path(key), key=key, secret="bench")
         assert self.address is not None
         return tempodb.Client(key, "bench", *self.address, secure=False)
 
     def aio(self, key: str) -> tempodb.aio.Client:
         if self.db is not None:
-            return tempodb.aio.Client.local(self.db, key=key, secret="bench")
+            return tempodb.aio.Client.local(self.path(key), key=key, secret="bench")
         assert self.address is not None
         return tempodb.aio.Client(key, "bench", *self.address, secure=False)
 
     def cli(self, key: str) -> list[str]:
         if self.db is not None:
-            return ["--db", self.db, "--key", key, "--secret", "bench"]
+            return ["--db", self.path(key), "--key", key, "--secret", "bench"]
         assert self.address is not None
         host, port = self.address
         return ["--url", f"http://{host}:{port}", "--key", key, "--secret", "bench"]
@@ -170,6 +187,7 @@ def _seconds(work: Callable[[str], None], target: _Target) -> tuple[float, float
     seconds = time.perf_counter() - began
     cpu = time.process_time() - cpu_before + target.server_cpu() - server_before
     _check(target, key)
+    target.clear(key)
     return seconds, cpu
 
 
@@ -201,7 +219,7 @@ def run(n: int, series: int, repeat: int = 3) -> list[Row]:
             rows_out.writerow(("key", "t", "v"))
             # Series after series, as ``tempodb export`` writes them (no two lines in a row share a time).
             rows_out.writerows((k, t.isoformat(), repr(v)) for k, t, v in sorted(data, key=lambda p: p[0]))
-        embedded = _Target(os.path.join(directory, "writer.db"), None, n, series)
+        embedded = _Target(directory, None, n, series)
         with server() as process:
             http = _Target(None, (process.info.host, process.info.port), n, series)
             http.pid = process.process.pid
