@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import os
 import sys
 import tempfile
@@ -242,14 +243,8 @@ _SPOOL_DECODE = msgspec.json.Decoder(list[BufferedPoint]).decode
 def _spool(points: Iterable[BufferedPoint], spool: IO[bytes], batch_size: int) -> int:
     """Write ``points`` to ``spool`` in lines of ``batch_size``; returns how many, and rewinds it."""
     total = 0
-    batch: list[BufferedPoint] = []
-    for point in points:
-        batch.append(point)
-        if len(batch) >= batch_size:
-            spool.write(_SPOOL_ENCODE(batch) + b"\n")
-            total += len(batch)
-            batch = []
-    if batch:
+    points = iter(points)
+    while batch := list(itertools.islice(points, batch_size)):
         spool.write(_SPOOL_ENCODE(batch) + b"\n")
         total += len(batch)
     spool.seek(0)
