@@ -9,5 +9,6 @@ client, raw SQLite, or msgspec at its limit.  Sections live in small modules:
 - ``end_to_end``: write and read through the embedded and HTTP transports vs raw SQLite
   (``end_to_end`` at the largest size, ``scaling`` across sizes), each scenario in a child process
   (``_child``) so its peak RSS is its own;
-- ``concurrency``: async writers on asyncio and trio against ``tempodb serve``.
+- ``concurrency``: async writers on asyncio and trio against ``tempodb serve``;
+- ``writer_speed``: the batching writer and ``tempodb import`` against plain ``write_multi`` (``writer``).
 """

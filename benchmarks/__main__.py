@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import codec, concurrency, end_to_end, overhead, peer, postgres
+from benchmarks import codec, concurrency, end_to_end, overhead, peer, postgres, writer_speed
 from benchmarks._common import Row, machine
 
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "peer", "postgres")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "writer", "peer", "postgres")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
@@ -23,11 +23,11 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         settings = {"sizes": [10_000], "codec_n": 10_000, "codec_repeat": 3, "rounds": 4, "block": 10,
                     "writers": [1, 4], "concurrency_total": 8_000, "peer_n": 10_000, "pg_points": 5_000,
-                    "pg_server_total": 4_000}
+                    "pg_server_total": 4_000, "writer_points": 20_000, "writer_repeat": 1}
     else:
         settings = {"sizes": [10_000, 100_000, 1_000_000], "codec_n": 100_000, "codec_repeat": 7, "rounds": 40,
                     "block": 50, "writers": [1, 4, 16, 64], "concurrency_total": 128_000, "peer_n": 1_000_000,
-                    "pg_points": 200_000, "pg_server_total": 128_000}
+                    "pg_points": 200_000, "pg_server_total": 128_000, "writer_points": 210_000, "writer_repeat": 3}
     if args.sizes:
         settings["sizes"] = sorted(int(s.replace("_", "")) for s in args.sizes.split(","))
     return settings
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  end_to_end+scaling: {timings['end_to_end+scaling']} s", flush=True)
     if "concurrency" in only:
         timed("concurrency", lambda: concurrency.run(settings["writers"], settings["concurrency_total"]))
+    if "writer" in only:
+        timed("writer", lambda: writer_speed.run(settings["writer_points"], 10, settings["writer_repeat"]))
     if "peer" in only:
         timed("peer", lambda: peer.run(settings["peer_n"], year=args.year))
     if "postgres" in only:

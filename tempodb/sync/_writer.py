@@ -12,12 +12,13 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 from tempodb._core.effects import Operation
 from tempodb._core.errors import UndeliveredError
+from tempodb._core.protocol import Items
 from tempodb._core.session import Session
 from tempodb._core.writer import BufferedPoint, FlushResult, Kind, WriterCore, WriterStats, warn_unflushed
 from tempodb._wire.timestamps import Moment
@@ -77,33 +78,72 @@ class Writer:
 
     def write(self, ts: Moment, value: float, *, key: str | None = None, id: str | None = None) -> None:  # noqa: A002
         """Queue a write of ``value`` at ``ts`` to the series ``key`` (or ``id``)."""
-        self._admit(WriterCore.point("write", ts, value, key, id))
+        with self._guard:
+            due = self._core.queue("write", ts, value, key, id)
+        if due is not False:
+            self._queued(due, "write", ts, value, key, id)
 
     def increment(self, ts: Moment, value: float, *, key: str | None = None, id: str | None = None) -> None:  # noqa: A002
         """Queue an increment by ``value`` at ``ts`` of the series ``key`` (or ``id``)."""
-        self._admit(WriterCore.point("increment", ts, value, key, id))
+        with self._guard:
+            due = self._core.queue("increment", ts, value, key, id)
+        if due is not False:
+            self._queued(due, "increment", ts, value, key, id)
 
     def add(self, kind: Kind, ts: Moment, value: float, *, key: str | None = None, id: str | None = None) -> None:  # noqa: A002
         """``write`` or ``increment`` by name (handy when the kind comes from data)."""
-        self._admit(WriterCore.point(kind, ts, value, key, id))
+        with self._guard:
+            due = self._core.queue(kind, ts, value, key, id)
+        if due is not False:
+            self._queued(due, kind, ts, value, key, id)
+
+    def write_multi(self, data: Items) -> None:
+        """Queue many writes in one call: ``{"t", "key" | "id", "v"}`` dicts (or ``MultiItem``s), as
+        ``client.write_multi`` takes them.  All are checked before any is queued."""
+        self._admit(WriterCore.points("write", data))
+
+    def increment_multi(self, data: Items) -> None:
+        """Queue many increments in one call, as ``write_multi`` (items as ``client.increment_multi``)."""
+        self._admit(WriterCore.points("increment", data))
 
     def resend(self, points: Iterable[BufferedPoint]) -> None:
         """Queue points again, e.g. ``UndeliveredError.points`` once the server is back."""
-        for point in points:
-            self._admit(point)
+        self._admit(list(points))
 
-    def _admit(self, point: BufferedPoint) -> None:
+    def _queued(
+        self, due: bool | None, kind: Kind, ts: Moment, value: float, key: str | None, series_id: str | None
+    ) -> None:
+        """What follows ``WriterCore.queue`` unless it queued a point with no flush due (that test is
+        in ``write`` itself, so the common point costs no call more): the flush now due, or (None,
+        nothing queued: closed, full, or not the common point) the careful way, which also raises
+        the right error."""
+        if due is None:
+            self._admit([WriterCore.point(kind, ts, value, key, series_id)])
+        else:
+            self._flush_due()
+
+    def _admit(self, points: Sequence[BufferedPoint]) -> None:
+        """Queue ``points`` in order, flushing whenever the buffer is full or a flush is due (so a
+        batch goes out in flushes of ``max_points``, as the same points written one by one)."""
         with self._guard:
-            self._core.check_accepting()
-            if self._core.full:
-                with self._lock:
-                    if self._core.full:
-                        self._flush(report=True)
-            self._core.add((point,))
-            if self._core.due:
-                with self._lock:
-                    if self._core.due:
-                        self._flush(report=True)
+            done = 0
+            while done < len(points):
+                self._core.check_accepting()
+                if self._core.full:
+                    with self._lock:
+                        if self._core.full:
+                            self._flush(report=True)
+                # At least one point, so a buffer still full after a failed flush raises BufferFullError.
+                take = points[done : done + max(1, min(self._core.room, self._core.wanted))]
+                self._core.add(take)
+                done += len(take)
+                self._flush_due()
+
+    def _flush_due(self) -> None:
+        if self._core.due:
+            with self._lock:
+                if self._core.due:  # another task may have flushed while this one waited
+                    self._flush(report=True)
 
     def flush(self) -> FlushResult:
         """Send everything buffered now; returns what was acknowledged, refused or left pending."""

@@ -15,7 +15,7 @@ import pytest
 from benchmarks._influx import influxd_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "peer", "postgres")
+SECTIONS = ("encode", "decode", "overhead", "end_to_end", "scaling", "concurrency", "writer", "peer", "postgres")
 
 pytest.importorskip("simplejson", reason="the benchmarks need the 'bench' extra")
 pytest.importorskip("dateutil", reason="the benchmarks need the 'bench' extra")
