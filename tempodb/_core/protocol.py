@@ -214,8 +214,11 @@ def refuse_same_millisecond(stamps: Sequence[tuple[Any, datetime]], what: str, o
         )
 
 
-class MultiItem(msgspec.Struct, omit_defaults=True):
+class MultiItem(msgspec.Struct, omit_defaults=True, gc=False):
     """One point of a bulk or multi write, as sent: ``t`` (multi only), ``id`` or ``key``, ``v``."""
+
+    # Not tracked by the garbage collector (a time, a number and two strings cannot form a cycle):
+    # a writer's buffer holds many thousands, and each collection would walk them all.
 
     v: int | float
     t: datetime | None = None
@@ -227,20 +230,28 @@ class MultiItem(msgspec.Struct, omit_defaults=True):
 Items = Iterable[Mapping[str, Any] | MultiItem]
 
 
+def plain_item(ts: object, value: object, key: object, series_id: object) -> bool:
+    """Whether a multi item is the common one that needs no change and no message: a non-empty
+    printable key (no id), a finite int or float (not a bool), an aware datetime whose instant
+    cannot leave the calendar.  The rules of ``_item`` below without a call or a message per item,
+    for ``check_multi`` and the batching writer, which check every point (hypothesis laws in
+    tests/core/test_fast_path_items.py and tests/bigdata/test_writer_fast_path.py hold both to them)."""
+    return (
+        series_id is None
+        and type(key) is str
+        and key.isprintable()
+        and key != ""
+        and (type(value) is int or (type(value) is float and math.isfinite(value)))
+        and type(ts) is datetime
+        and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999))
+    )
+
+
 def _item(raw: Mapping[str, Any] | MultiItem, index: int, ts_required: bool) -> MultiItem:
     if type(raw) is dict and ts_required:
-        # Fast path for the common item (a printable key, a finite number, an aware time): the
-        # same rules as below without a call or a message per item (a writer checks every point).
-        key, value, at = raw.get("key"), raw.get("v"), raw.get("t")
-        if (
-            raw.get("id") is None
-            and type(key) is str
-            and key.isprintable()
-            and key
-            and (type(value) is int or (type(value) is float and math.isfinite(value)))
-            and type(at) is datetime
-            and (at.tzinfo is UTC or (at.tzinfo is not None and 1 < at.year < 9999))
-        ):
+        key, at = raw.get("key"), raw.get("t")
+        value: Any = raw.get("v")
+        if plain_item(at, value, key, raw.get("id")):
             return MultiItem(v=value, t=at, key=key)
     if isinstance(raw, MultiItem):
         raw = {"t": raw.t, "id": raw.id, "key": raw.key, "v": raw.v}

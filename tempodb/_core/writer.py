@@ -12,7 +12,6 @@ buffer for the next flush, except increments that may have landed, which are set
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,9 +31,8 @@ from tempodb._core.errors import (
     UndeliveredError,
 )
 from tempodb._core.models import PointStatus
-from tempodb._core.protocol import Items, MultiItem, check_multi
+from tempodb._core.protocol import Items, MultiItem, check_multi, plain_item
 from tempodb._core.session import Session
-from tempodb._wire.timestamps import UTC
 
 __all__ = [
     "BufferedPoint",
@@ -222,20 +220,10 @@ def _grouped_by_kind(points: list[BufferedPoint]) -> list[BufferedPoint]:
 
 
 def _common(ts: object, kind: str, value: object, key: object, series_id: object) -> TypeGuard[datetime]:
-    """Whether a point is of the common shape that needs no further check: a known kind, a
-    non-empty printable key (no id), a finite int or float (not a bool) and an aware datetime whose
-    instant cannot leave the calendar.  The same rules as ``check_multi``'s own fast path; anything
-    else goes through ``check_multi``, which decides (a hypothesis law checks they agree)."""
-    return (
-        (kind == "write" or kind == "increment")
-        and series_id is None
-        and type(key) is str
-        and key.isprintable()
-        and key != ""
-        and (type(value) is int or (type(value) is float and math.isfinite(value)))
-        and type(ts) is datetime
-        and (ts.tzinfo is UTC or (ts.tzinfo is not None and 1 < ts.year < 9999))
-    )
+    """Whether a point is of the common shape that needs no further check: a known kind and a plain
+    item (``protocol.plain_item``, the rule ``check_multi`` uses); anything else goes through
+    ``check_multi``, which decides."""
+    return (kind == "write" or kind == "increment") and plain_item(ts, value, key, series_id)
 
 
 def _positive(name: str, value: object, allow_float: bool = False) -> None:
