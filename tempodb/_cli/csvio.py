@@ -23,6 +23,7 @@ from tempodb._core.models import DataPoint, DataSet
 from tempodb._wire.timestamps import UTC, check_instant, get_zone, parse_timestamp
 
 __all__ = [
+    "ISO_TIME_MARKS",
     "Layout",
     "TimeReader",
     "add_layout_arguments",
@@ -31,6 +32,7 @@ __all__ = [
     "parse_points",
     "parse_series",
     "read_table",
+    "whole_fraction",
     "write_csv",
 ]
 
@@ -39,8 +41,16 @@ __all__ = [
 _MS_FROM = 10**11
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
-# Characters 4, 7, 10 and 13 of the ISO times the fast path reads: a date, or a date and a time.
-_ISO_MARKS = frozenset({"--", "--T:", "-- :"})
+#: Characters 4, 7, 10 and 13 of an ISO date and time of day (a T or a space between them), the
+#: shapes read with ``datetime.fromisoformat``; a date alone too, for ``TimeReader``.
+ISO_TIME_MARKS = frozenset({"--T:", "-- :"})
+_ISO_MARKS = ISO_TIME_MARKS | {"--"}
+
+
+def whole_fraction(after_seconds: str) -> bool:
+    """Whether characters 19-20 of an ISO time open no empty fraction (``fromisoformat`` takes
+    ``12:00:00.`` and ``parse_timestamp`` does not)."""
+    return after_seconds[:1] not in (".", ",") or after_seconds[1:2].isdigit()
 _NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
 _SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 
@@ -56,11 +66,12 @@ class TimeReader:
     def __init__(self, fmt: str | None = None, tz: str | None = None) -> None:
         self.fmt = fmt
         self.zone = get_zone(tz) if tz else UTC
-        self._iso = fmt is None
+        #: Whether ISO times take the ``fromisoformat`` path (no ``--time-format``).
+        self.iso = fmt is None
 
     def __call__(self, text: str) -> datetime:
         text = text.strip()
-        if self._iso and text[4:14:3] in _ISO_MARKS and (text[19:20] not in (".", ",") or text[20:21].isdigit()):
+        if self.iso and text[4:14:3] in _ISO_MARKS and whole_fraction(text[19:21]):
             # Most files hold ISO-8601 (it is what ``tempodb export`` writes): datetime's own parser
             # reads it in a tenth of the time, which is most of an import's time per line.  Only
             # the shapes ``parse_timestamp`` reads get here (the extended date, then T or a space,
