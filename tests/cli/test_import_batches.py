@@ -62,29 +62,55 @@ def _outcome(points: Any) -> list[Any] | str:
         return f"refused: {exc}"
 
 
-def _file(rows: list[list[str]], short: int | None) -> str:
+@st.composite
+def layouts(draw: st.DrawFn) -> tuple[str, int | None, int | None, bool]:
+    """How a file is laid out: its line ends, a short row, a blank line, an extra column, a final newline."""
+    return (
+        draw(st.sampled_from(["\n", "\r\n"])),
+        draw(st.one_of(st.none(), st.none(), st.integers(0, 29))),
+        draw(st.one_of(st.none(), st.none(), st.integers(0, 29))),
+        draw(st.booleans()),
+    )
+
+
+def _file(rows: list[list[str]], layout: tuple[str, int | None, int | None, bool], extra: bool) -> str:
+    ending, short, blank, final_newline = layout
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["key", "t", "v"])
+    writer = csv.writer(out, lineterminator=ending)
+    writer.writerow(["key", "t", "v", "note"] if extra else ["key", "t", "v"])
     for index, row in enumerate(rows):
-        writer.writerow(row[:2] if index == short else row)
-    return out.getvalue()
+        if index == blank:
+            out.write(ending)
+        writer.writerow(row[:2] if index == short else [*row, "x"] if extra else row)
+    text = out.getvalue()
+    return text if final_newline else text.removesuffix(ending)
 
 
-@settings(max_examples=300)
-@given(
-    files(),
-    st.one_of(st.none(), st.none(), st.integers(0, 29)),
-    st.sampled_from(["write", "increment"]),
-    st.sampled_from([1, 3, 4096]),
-)
-def test_batches_read_as_rows_do(rows: list[list[str]], short: int | None, kind: Any, batch: int) -> None:
-    text = _file(rows, short)
+def _reference_rows(text: str) -> Any:
+    """The rows as the csv module reads them, one at a time (how import read them before batches)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = transfer._Columns(header, "f.csv", Layout())
+    for number, cells in enumerate(reader, 2):
+        if len(cells) >= columns.width:
+            yield number, cells[columns.t], cells[columns.v], cells[columns.key], None  # type: ignore[index]
+        elif cells:
+            raise InvalidInputError(f"f.csv:{number}: expected {columns.fields} fields as the header names, found {len(cells)}")
+
+
+@settings(max_examples=400)
+@given(files(), layouts(), st.booleans(), st.sampled_from(["write", "increment"]), st.sampled_from([1, 3, 4096]))
+def test_batches_read_as_rows_do(
+    rows: list[list[str]], shape: tuple[str, int | None, int | None, bool], extra: bool, kind: Any, batch: int
+) -> None:
+    text = _file(rows, shape, extra)
     layout = Layout(times=TimeReader())
     transfer._BATCH_ROWS, saved = batch, transfer._BATCH_ROWS
     try:
         by_batches = _outcome(itertools.chain.from_iterable(transfer._point_batches(io.StringIO(text, newline=""), "csv", "f.csv", kind, layout)))
-        by_rows = _outcome(transfer._each_point(transfer._rows(io.StringIO(text, newline=""), "csv", "f.csv", layout), "f.csv", kind, layout.times))
+        by_rows = _outcome(transfer._each_point(_reference_rows(text), "f.csv", kind, layout.times))
     finally:
         transfer._BATCH_ROWS = saved
     assert by_batches == by_rows
