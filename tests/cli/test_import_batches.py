@@ -126,3 +126,19 @@ def test_an_exported_file_takes_the_column_path() -> None:
     assert plain[7].item.key == "s1" and plain[7].item.v == 7.5 and plain[7].item.t.second == 7
     # One cell off the exported shapes sends the whole batch row by row.
     assert transfer._plain_points([*parsed, (52, "2020-01-01", "1.5", "s0", None)], "write", TimeReader()) is None
+
+
+def test_checked_points_come_back_in_order_held_and_from_the_file() -> None:
+    points = [p for batch in transfer._point_batches(
+        io.StringIO("key,t,v\n" + "".join(f"k{i % 3},2020-01-01T00:00:{i % 60:02d}.{i:03d}Z,{i}.5\n" for i in range(1000)), newline=""),
+        "csv", "f.csv", "write", Layout(times=TimeReader()),
+    ) for p in batch]  # fmt: skip
+    for held in (0, 7, 300, 5000):  # all in the file, some held, most held, all held
+        checked = transfer._Checked(batch_size=64, held=held)
+        for start in range(0, len(points), 100):
+            checked.add(points[start : start + 100])
+        assert checked.finish() == 1000
+        batches = list(checked)
+        checked.close()
+        assert [len(b) for b in batches[:-1]] == [64] * (len(batches) - 1)
+        assert [p for b in batches for p in b] == points
