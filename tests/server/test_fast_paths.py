@@ -18,6 +18,7 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire_text import wire_offset
 
 from tempodb._core.errors import InvalidInputError
 from tempodb._wire.http import Request
@@ -170,11 +171,3 @@ def test_parallel_gzip_is_one_standard_gzip_member(size: int) -> None:
         assert inflater.decompress(_gzip.compress(data, level)) == data
         assert inflater.eof and not inflater.unused_data
 
-
-def wire_offset(text: str) -> str:
-    """An isoformat text as the server writes it: ``Z`` for zero, ``±HHMM`` otherwise (docs/protocol.md §3.3)."""
-    if text.endswith("+00:00"):
-        return text[:-6] + "Z"
-    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
-        return text[:-3] + text[-2:]
-    return text  # an offset with seconds keeps the extended form

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wire_text import wire_offset
 
 from tempodb._wire.http import Request, Response
 from tempodb.server import Engine, open_engine
@@ -214,11 +215,3 @@ def test_raw_read_renders_every_point_in_zone(engine: Engine, points: list[tuple
     got = json.loads(_call(engine, "GET", target).body)
     assert got["data"] == [{"t": _render(t, zone), "v": v} for t, v in sorted(stored.items())]
 
-
-def wire_offset(text: str) -> str:
-    """An isoformat text as the server writes it: ``Z`` for zero, ``±HHMM`` otherwise (docs/protocol.md §3.3)."""
-    if text.endswith("+00:00"):
-        return text[:-6] + "Z"
-    if len(text) > 6 and text[-6] in "+-" and text[-3] == ":":
-        return text[:-3] + text[-2:]
-    return text  # an offset with seconds keeps the extended form
