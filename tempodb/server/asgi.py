@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import anyio
@@ -95,6 +95,12 @@ class _Held:
         self.size = 0
 
 
+class _Respond(Protocol):
+    """How ``_serve`` answers: ``advertised`` for the engine's answers, which carry its headers already."""
+
+    def __call__(self, response: Response, *, advertised: bool = False) -> Awaitable[None]: ...
+
+
 class TempoDBApp:
     """An ASGI 3 application serving one engine; it closes the engine at lifespan shutdown."""
 
@@ -165,10 +171,12 @@ class TempoDBApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
-        async def respond(response: Response) -> None:
+        async def respond(response: Response, *, advertised: bool = False) -> None:
+            """Send ``response``; the front's own answers get the engine's advertising headers here
+            (``advertised``: the engine's answers, which carry them already)."""
             nonlocal started
             started = True
-            await _send_response(send, self.engine.advertise(response), self._limiter)
+            await _send_response(send, response if advertised else self.engine.advertise(response), self._limiter)
 
         try:
             await self._serve(scope, receive, respond)
@@ -178,7 +186,7 @@ class TempoDBApp:
             if not started:
                 await respond(text_response(500, INTERNAL_ERROR, {"Connection": "close"}))
 
-    async def _serve(self, scope: Scope, receive: Receive, respond: Callable[[Response], Awaitable[None]]) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, respond: _Respond) -> None:
         headers = _headers(scope)
         host = headers.get("host", "")
         if not _HOST.fullmatch(host):
@@ -207,7 +215,7 @@ class TempoDBApp:
         if refused is not None:
             if expects_body:  # the unread body would otherwise be read and dropped on this connection
                 refused = Response(refused.status_code, {**refused.headers, **_CLOSE}, refused.body)
-            await respond(refused)
+            await respond(refused, advertised=True)
             return
         held = _Held(self.budget)
         try:
@@ -234,7 +242,7 @@ class TempoDBApp:
             response = await anyio.to_thread.run_sync(partial(self.engine.handle, request, stream=True), limiter=self._limiter)
         finally:
             held.release()
-        await respond(response)
+        await respond(response, advertised=True)
 
     async def _read_body(self, receive: Receive, held: _Held) -> bytes:
         """The body; ``held`` grows past the declared length as chunks come (a chunked body)."""
