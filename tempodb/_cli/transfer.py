@@ -17,12 +17,12 @@ import itertools
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from math import isfinite
 from operator import attrgetter, itemgetter, methodcaller
-from typing import IO, Any, TextIO
+from typing import IO, Any, NamedTuple, TextIO
 
 import msgspec
 
@@ -161,8 +161,8 @@ def _rows(stream: Iterable[str], fmt: str, name: str, layout: Layout) -> Iterato
                     raise InvalidInputError(f"{name}:{number}: expected an object with key (or id), t and v")
                 yield number, row["t"], row["v"], row.get("key"), row.get("id")
         return
-    for _, rows in _csv_batches(stream, name, layout):
-        yield from rows
+    for block in _csv_batches(stream, name, layout):
+        yield from block.rows()
 
 
 class _Columns:
@@ -182,6 +182,39 @@ class _Columns:
         self.t, self.v, self.key, self.id = where["t"], where["v"], where.get("key"), where.get("id")
         self.width = max(where.values()) + 1
         self.fields = len(header)
+
+    def of_rows(self, lines: Sequence[int], rows: list[list[str]]) -> _Block:
+        """The block of whole rows (each at least ``width`` cells), read by index in C loops."""
+        return self._block(lines, lambda index: list(map(itemgetter(index), rows)))
+
+    def of_cells(self, lines: Sequence[int], cells: list[str]) -> _Block:
+        """The block of rows laid end to end in ``cells``, each as long as the others."""
+        fields = len(cells) // len(lines)
+        return self._block(lines, lambda index: cells[index::fields])
+
+    def _block(self, lines: Sequence[int], column: Callable[[int], list[str]]) -> _Block:
+        return _Block(
+            lines, column(self.t), column(self.v),
+            None if self.key is None else column(self.key), None if self.id is None else column(self.id),
+        )  # fmt: skip
+
+
+class _Block(NamedTuple):
+    """A batch of a long CSV file's rows, column by column: their line numbers and the cells of t,
+    v, key and id (None for a column the file does not have)."""
+
+    lines: Sequence[int]
+    times: list[str]
+    values: list[str]
+    keys: list[str] | None
+    ids: list[str] | None
+
+    def rows(self) -> Iterator[_Row]:
+        """The rows one by one, as ``_each_point`` reads them."""
+        absent = repeat(None)
+        # strict=False: an absent column is an endless repeat(None), which the line numbers end.
+        return zip(self.lines, self.times, self.values, absent if self.keys is None else self.keys,
+                   absent if self.ids is None else self.ids, strict=False)  # fmt: skip
 
 
 _COMMAS = methodcaller("count", ",")
@@ -208,52 +241,40 @@ def _plain_cells(block: list[str], width: int) -> list[str] | None:
     return body.replace("\n", ",").split(",")
 
 
-def _csv_batches(stream: Iterable[str], name: str, layout: Layout) -> Iterator[tuple[_Columns, list[_Row]]]:
-    """The rows of a long CSV file a batch at a time, with the columns they are read by; a short
-    row raises ``InvalidInputError`` naming its line, once the rows before it were handed over (so
-    a problem earlier in the file is the one reported, as when rows were read one at a time)."""
+def _csv_batches(stream: Iterable[str], name: str, layout: Layout) -> Iterator[_Block]:
+    """The rows of a long CSV file a block at a time; a short row raises ``InvalidInputError``
+    naming its line, once the rows before it were handed over (so a problem earlier in the file is
+    the one reported, as when rows were read one at a time)."""
     lines = iter(stream)
     reader = csv.reader(lines)  # it reads a line only when it needs one: the header's, here
     header = next(reader, None)
     if header is None:
         return
     columns = _Columns(header, name, layout)
-    t, v, key, series_id, width = columns.t, columns.v, columns.key, columns.id, columns.width
     number = 2
     while block := list(itertools.islice(lines, _BATCH_ROWS)):
-        cells = _plain_cells(block, width)
+        cells = _plain_cells(block, columns.width)
         if cells is None:  # quotes, blank lines, ragged rows...: the csv module reads the rest
             reader = csv.reader(itertools.chain(block, lines))
             break
-        fields, count = len(cells) // len(block), len(block)
-        yield columns, list(zip(
-            range(number, number + count), cells[t::fields], cells[v::fields],
-            repeat(None) if key is None else cells[key::fields],
-            repeat(None) if series_id is None else cells[series_id::fields],
-            strict=False,  # an absent column is an endless repeat(None): the batch's length ends it
-        ))  # fmt: skip
-        number += count
+        yield columns.of_cells(range(number, number + len(block)), cells)
+        number += len(block)
     while batch := list(itertools.islice(reader, _BATCH_ROWS)):
-        if min(map(len, batch)) >= width:  # every row whole (the usual batch): the columns in C loops
-            count = len(batch)
-            yield columns, list(zip(
-                range(number, number + count), map(itemgetter(t), batch), map(itemgetter(v), batch),
-                repeat(None) if key is None else map(itemgetter(key), batch),
-                repeat(None) if series_id is None else map(itemgetter(series_id), batch),
-                strict=False,  # an absent column is an endless repeat(None): the batch's length ends it
-            ))  # fmt: skip
-            number += count
+        if min(map(len, batch)) >= columns.width:  # every row whole (the usual batch)
+            yield columns.of_rows(range(number, number + len(batch)), batch)
+            number += len(batch)
             continue
-        rows: list[_Row] = []
+        whole: list[list[str]] = []
+        numbers: list[int] = []
         for cells in batch:
-            if len(cells) >= width:
-                rows.append((number, cells[t], cells[v], None if key is None else cells[key],
-                             None if series_id is None else cells[series_id]))  # fmt: skip
+            if len(cells) >= columns.width:
+                whole.append(cells)
+                numbers.append(number)
             elif cells:
-                yield columns, rows
+                yield columns.of_rows(numbers, whole)
                 raise InvalidInputError(f"{name}:{number}: expected {columns.fields} fields as the header names, found {len(cells)}")
             number += 1
-        yield columns, rows
+        yield columns.of_rows(numbers, whole)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -304,9 +325,9 @@ def _point_batches(stream: Iterable[str], fmt: str, name: str, kind: Kind, layou
     takes as it is, in lists (a list per batch of rows: no generator step per point); a bad row
     raises ``InvalidInputError`` naming its line."""
     if fmt == "csv" and not layout.value_columns:
-        for columns, rows in _csv_batches(stream, name, layout):
-            plain = _plain_points(rows, kind, layout.times) if columns.id is None else None
-            yield list(_each_point(rows, name, kind, layout.times)) if plain is None else plain
+        for block in _csv_batches(stream, name, layout):
+            plain = _plain_points(block, kind, layout.times) if block.ids is None else None
+            yield list(_each_point(block.rows(), name, kind, layout.times)) if plain is None else plain
         return
     points = _table_points(stream, name, kind, layout) if layout.value_columns else (
         _each_point(_rows(stream, fmt, name, layout), name, kind, layout.times)
@@ -342,26 +363,24 @@ def _each_point(rows: Iterable[_Row], name: str, kind: Kind, times: TimeReader) 
 _BATCH_ROWS = 4096
 _MARKS = itemgetter(slice(4, 14, 3))  # characters 4, 7, 10 and 13, as TimeReader's gate reads them
 _AFTER_SECONDS = itemgetter(slice(19, 21))
-_TIME, _VALUE, _KEY, _ZONE = itemgetter(1), itemgetter(2), itemgetter(3), attrgetter("tzinfo")
+_ZONE = attrgetter("tzinfo")
 
 
-def _plain_points(rows: list[_Row], kind: Kind, times: TimeReader) -> list[BufferedPoint] | None:
-    """The points of a batch of ``key,t,v`` rows in the shapes ``tempodb export`` writes (ISO times
+def _plain_points(block: _Block, kind: Kind, times: TimeReader) -> list[BufferedPoint] | None:
+    """The points of a block of ``key,t,v`` rows in the shapes ``tempodb export`` writes (ISO times
     in UTC with a time of day, printable keys, decimal values), made column by column in C loops;
     None when any cell is otherwise, and the batch is read row by row (which names any problem).
 
     The same reading as ``_each_point``'s: ``TimeReader``'s ISO gate and ``fromisoformat``, a float
     for a cell with a point (``number`` reads those so), the plain item's key rule.  Per row, the
     row by row path costs several Python calls, which were most of an import's time."""
-    if not times.iso:
+    stamps_text, values_text, keys = block.times, block.values, block.keys
+    if not times.iso or keys is None:
         return None
-    stamps_text = list(map(_TIME, rows))
     if not set(map(_MARKS, stamps_text)) <= ISO_TIME_MARKS or not all(map(whole_fraction, set(map(_AFTER_SECONDS, stamps_text)))):
         return None
-    keys = list(map(_KEY, rows))
-    if not all(type(key) is str and key and key.isprintable() for key in set(keys)):
+    if not all(key and key.isprintable() for key in set(keys)):
         return None
-    values_text = list(map(_VALUE, rows))
     try:
         stamps = list(map(datetime.fromisoformat, stamps_text))
         values = list(map(float, values_text))

@@ -120,12 +120,13 @@ def test_an_exported_file_takes_the_column_path() -> None:
     rows = [[f"s{i % 3}", f"2020-01-01T00:00:{i:02d}.250Z", f"{i}.5"] for i in range(50)]
     columns = transfer._Columns(["key", "t", "v"], "f", Layout())
     assert columns.id is None
-    parsed = [(n, t, v, k, None) for n, (k, t, v) in enumerate(rows, 2)]
+    parsed = columns.of_rows(range(2, 52), rows)
     plain = transfer._plain_points(parsed, "write", TimeReader())
     assert plain is not None and len(plain) == 50
     assert plain[7].item.key == "s1" and plain[7].item.v == 7.5 and plain[7].item.t.second == 7
     # One cell off the exported shapes sends the whole batch row by row.
-    assert transfer._plain_points([*parsed, (52, "2020-01-01", "1.5", "s0", None)], "write", TimeReader()) is None
+    with_date = columns.of_rows(range(2, 53), [*rows, ["s0", "2020-01-01", "1.5"]])
+    assert transfer._plain_points(with_date, "write", TimeReader()) is None
 
 
 def test_checked_points_come_back_in_order_held_and_from_the_file() -> None:
